@@ -1,0 +1,204 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, ProblemException } from './problem';
+
+/** Codes for errors that do not carry their own (Nest's built-in exceptions, Fastify's). */
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  409: 'CONFLICT',
+  412: 'PRECONDITION_FAILED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE_ENTITY',
+  429: 'TOO_MANY_REQUESTS',
+  500: 'INTERNAL_ERROR',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** PostgreSQL and node-postgres signs that the database, not the request, is the problem. */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '3D000',
+]);
+const UNAVAILABLE_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i;
+
+/**
+ * Turns every error into `application/problem+json` with a stable `code`. Client errors say what
+ * is wrong; anything unexpected is logged and answered with a generic 500 that leaks nothing.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { problem, headers } = this.toProblem(exception, request);
+    if (problem.status >= 500) problem.request_id = String(request.id);
+    reply.status(problem.status);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    reply.header('content-type', 'application/problem+json; charset=utf-8');
+    reply.send(problem);
+  }
+
+  toProblem(
+    exception: unknown,
+    request: FastifyRequest,
+  ): { problem: Problem; headers: Record<string, string> } {
+    const headers: Record<string, string> = {};
+    let status: number;
+    let code: string;
+    let detail: string;
+    let errors: Problem['errors'];
+
+    if (exception instanceof ProblemException) {
+      status = exception.getStatus();
+      code = exception.code;
+      detail = exception.message;
+      errors = exception.extra.errors;
+      Object.assign(headers, exception.extra.headers);
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      code = CODE_BY_STATUS[status] ?? 'ERROR';
+      detail = httpExceptionDetail(exception, request);
+      const retryAfter = (exception.getResponse() as { retryAfter?: number })?.retryAfter;
+      if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+    } else if (isFastifyClientError(exception)) {
+      status = exception.statusCode;
+      code = CODE_BY_STATUS[status] ?? 'BAD_REQUEST';
+      detail = fastifyErrorDetail(exception);
+    } else if (isDatabaseUnavailable(exception)) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      code = 'SERVICE_UNAVAILABLE';
+      detail = 'The database is unavailable. Retry shortly.';
+      headers['retry-after'] = '5';
+      this.logger.warn(
+        `database unavailable for ${request.method} ${request.url} (request ${request.id}): ${errorMessage(exception)}`,
+      );
+    } else {
+      status = HttpStatus.INTERNAL_SERVER_ERROR;
+      code = 'INTERNAL_ERROR';
+      detail = 'An unexpected error occurred. It has been logged.';
+      this.logger.error(
+        `unexpected error on ${request.method} ${request.url} (request ${request.id})`,
+        exception instanceof Error ? exception.stack : String(exception),
+      );
+    }
+    if (status === HttpStatus.UNAUTHORIZED) headers['www-authenticate'] = 'Bearer';
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && !headers['retry-after'])
+      headers['retry-after'] = '5';
+    const problem: Problem = {
+      type: `https://task-api.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+      title: statusTitle(status),
+      status,
+      detail,
+      code,
+    };
+    if (errors) problem.errors = errors;
+    return { problem, headers };
+  }
+}
+
+function httpExceptionDetail(exception: HttpException, request: FastifyRequest): string {
+  if (exception.getStatus() === HttpStatus.NOT_FOUND && /^Cannot \w+ /.test(exception.message)) {
+    return `No route ${request.method} ${request.url.split('?')[0]}.`;
+  }
+  const response = exception.getResponse();
+  if (typeof response === 'object' && response && 'message' in response) {
+    const message = (response as { message: unknown }).message;
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+  }
+  return exception.message;
+}
+
+interface FastifyClientError {
+  statusCode: number;
+  code?: string;
+  message: string;
+}
+
+function isFastifyClientError(error: unknown): error is FastifyClientError {
+  const statusCode = (error as FastifyClientError | undefined)?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
+function fastifyErrorDetail(error: FastifyClientError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is larger than the 100 KiB limit.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'The request body must be application/json.';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is empty but its content type is application/json.';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case undefined:
+      return `The request body is not valid JSON${error.message ? `: ${error.message}` : ''}.`;
+    default:
+      return error.message;
+  }
+}
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const candidates = [
+    error,
+    (error as { driverError?: unknown })?.driverError,
+    (error as { cause?: unknown })?.cause,
+  ];
+  return candidates.some((candidate) => {
+    if (!candidate || typeof candidate !== 'object') return false;
+    const code = (candidate as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NETWORK_CODES.has(code))
+    )
+      return true;
+    return UNAVAILABLE_MESSAGES.test(errorMessage(candidate));
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error
+    ? error.message
+    : String((error as { message?: unknown })?.message ?? error);
+}
+
+function statusTitle(status: number): string {
+  const name = HttpStatus[status] as string | undefined;
+  if (!name) return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join(' ');
+}

@@ -1,0 +1,126 @@
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { ValidateBy, ValidationOptions, buildMessage } from 'class-validator';
+import { FieldError, validationFailed } from './problem';
+
+/**
+ * The one ValidationPipe: unknown fields are rejected (no mass assignment), and every
+ * offending field is listed in the 400 problem.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new BodyObjectValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    forbidUnknownValues: true,
+    stopAtFirstError: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => validationFailed(flatten(errors)),
+  });
+}
+
+/** A JSON body must be an object; no body at all counts as an empty one. */
+class BodyObjectValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata) {
+    if (metadata.type === 'body') {
+      if (value === undefined) value = {};
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw validationFailed([{ field: 'body', message: 'the body must be a JSON object' }]);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = error.property
+      ? parent
+        ? `${parent}.${error.property}`
+        : error.property
+      : parent || 'body';
+    const own = Object.entries(error.constraints ?? {}).map(([constraint, message]) => ({
+      field,
+      message:
+        constraint === 'unknownValue'
+          ? 'the body must be a JSON object'
+          : fieldMessage(constraint, message, error.property),
+    }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+function fieldMessage(constraint: string, message: string, property: string): string {
+  if (constraint === 'whitelistValidation') return `${property} is not a field you can set`;
+  return message;
+}
+
+/** Unicode code points, as PostgreSQL's char_length counts them: an emoji is one character. */
+export const codePoints = (value: string) => [...value].length;
+
+export function CodePointLength(min: number, max: number, options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'codePointLength',
+      constraints: [min, max],
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && codePoints(value) >= min && codePoints(value) <= max,
+        defaultMessage: buildMessage(
+          (each) =>
+            min === 0
+              ? `${each}$property must be at most $constraint2 characters`
+              : `${each}$property must be $constraint1 to $constraint2 characters`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** Trims strings; leaves anything else for the type check to reject. */
+export const Trim = () =>
+  Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
+
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date or date-time as a Date. A bare date means midnight UTC, and so does a
+ * date-time without an offset. Impossible dates (Feb 30) are rejected, not rolled over.
+ */
+export function parseIsoDateTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value)) return undefined;
+  const hasOffset = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value) && value.length > 10;
+  const normalized = value.length === 10 ? `${value}T00:00:00Z` : hasOffset ? value : `${value}Z`;
+  const date = new Date(normalized.replace(' ', 'T'));
+  if (Number.isNaN(date.getTime())) return undefined;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  return date;
+}
+
+export function IsIsoDateTime(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isIsoDateTime',
+      validator: {
+        validate: (value: unknown) => value instanceof Date,
+        defaultMessage: buildMessage(
+          (each) =>
+            `${each}$property must be an ISO 8601 date or date-time, like 2026-12-01 or 2026-12-01T09:00:00Z`,
+          options,
+        ),
+      },
+    },
+    options,
+  );
+}
+
+/** Turns a valid ISO string into a Date; anything else stays as it is and fails IsIsoDateTime. */
+export const ToDate = () =>
+  Transform(({ value }) =>
+    value === null || value === undefined ? value : (parseIsoDateTime(value) ?? value),
+  );

@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Everything the app reads from the environment, typed and validated once at start-up. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  /** Unset: the embedded PostgreSQL in dataDir is used. */
+  databaseUrl?: string;
+  dataDir: string;
+  databasePoolMax: number;
+  migrationsRun: boolean;
+  redisUrl?: string;
+  jwtSecret: string;
+  jwtAccessTtlSeconds: number;
+  jwtRefreshTtlSeconds: number;
+  adminEmail?: string;
+  adminPassword?: string;
+  corsOrigins: string[];
+  loginMaxFailuresPerEmail: number;
+  loginMaxFailuresPerIp: number;
+  loginWindowSeconds: number;
+  authRateLimit: number;
+  trustProxy?: boolean | number | string[];
+  docsEnabled: boolean;
+  metricsEnabled: boolean;
+  logLevel: string;
+}
+
+/** A bad variable: start-up stops with this one line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_SECRET_BYTES = 32;
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const dataDir = resolve(read.string('DATA_DIR') ?? './data');
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const config: AppConfig = {
+    nodeEnv,
+    port: read.integer('PORT', 3000, 0, 65535),
+    databaseUrl,
+    dataDir,
+    databasePoolMax: read.integer('DATABASE_POOL_MAX', 10, 1, 1000),
+    migrationsRun: read.boolean('MIGRATIONS_RUN', true),
+    redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    jwtSecret: jwtSecret(read, nodeEnv, dataDir),
+    jwtAccessTtlSeconds: read.duration('JWT_ACCESS_TTL', '15m'),
+    jwtRefreshTtlSeconds: read.duration('JWT_REFRESH_TTL', '30d'),
+    adminEmail: read.email('ADMIN_EMAIL'),
+    adminPassword: read.string('ADMIN_PASSWORD'),
+    corsOrigins: read.origins('CORS_ORIGINS'),
+    loginMaxFailuresPerEmail: read.integer('LOGIN_MAX_FAILURES_PER_EMAIL', 5, 1, 1_000_000),
+    loginMaxFailuresPerIp: read.integer('LOGIN_MAX_FAILURES_PER_IP', 20, 1, 1_000_000),
+    loginWindowSeconds: read.duration('LOGIN_WINDOW', '15m'),
+    authRateLimit: read.integer('AUTH_RATE_LIMIT', 60, 1, 1_000_000),
+    trustProxy: read.trustProxy('TRUST_PROXY'),
+    docsEnabled: read.boolean('DOCS_ENABLED', true),
+    metricsEnabled: read.boolean('METRICS_ENABLED', false),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+  }
+  return config;
+}
+
+/**
+ * Production needs a real secret; development generates one once and keeps it in DATA_DIR so
+ * tokens survive a restart.
+ */
+function jwtSecret(read: EnvReader, nodeEnv: string, dataDir: string): string {
+  const given = read.string('JWT_SECRET');
+  if (given !== undefined) {
+    if (Buffer.byteLength(given, 'utf8') < MIN_SECRET_BYTES) {
+      throw new ConfigError('JWT_SECRET', `must be at least ${MIN_SECRET_BYTES} bytes`);
+    }
+    return given;
+  }
+  if (nodeEnv === 'production') {
+    throw new ConfigError('JWT_SECRET', `is required in production (${MIN_SECRET_BYTES}+ bytes)`);
+  }
+  return readOrCreateSecret(join(dataDir, 'jwt-secret'));
+}
+
+/** A random secret kept in a file readable only by its owner, created on first use. */
+export function readOrCreateSecret(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(join(file, '..'), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `900`, `90s`, `15m`, `12h`, `30d` -> seconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * DURATION_UNITS[match[2] ?? 's'];
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ConfigError(name, `must be an integer from ${min} to ${max} (got "${raw}")`);
+    }
+    return Number(raw);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    throw new ConfigError(name, `must be true or false (got "${raw}")`);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    if (!allowed.includes(raw as T)) {
+      throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw}")`);
+    }
+    return raw as T;
+  }
+
+  duration(name: string, fallback: string): number {
+    const raw = this.string(name) ?? fallback;
+    const seconds = parseDuration(raw);
+    if (seconds === undefined) {
+      throw new ConfigError(
+        name,
+        `must be a duration like 900, 90s, 15m, 12h or 30d (got "${raw}")`,
+      );
+    }
+    return seconds;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(name, 'is not a valid URL');
+    }
+    if (!protocols.includes(url.protocol) || !url.hostname) {
+      throw new ConfigError(name, `must be a ${protocols.join(' or ')}// URL with a host`);
+    }
+    return raw;
+  }
+
+  email(name: string): string | undefined {
+    const raw = this.string(name)?.toLowerCase();
+    if (raw !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) {
+      throw new ConfigError(name, `is not an email address (got "${raw}")`);
+    }
+    return raw;
+  }
+
+  origins(name: string): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return [];
+    return raw.split(',').map((origin) => {
+      const trimmed = origin.trim();
+      let url: URL;
+      try {
+        url = new URL(trimmed);
+      } catch {
+        throw new ConfigError(name, `has an invalid origin "${trimmed}"`);
+      }
+      if (trimmed === '*' || url.origin !== trimmed.replace(/\/$/, '')) {
+        throw new ConfigError(
+          name,
+          `must list origins like https://app.example.com (got "${trimmed}")`,
+        );
+      }
+      return url.origin;
+    });
+  }
+
+  /** A hop count, true/false, or a comma-separated list of proxy addresses. */
+  trustProxy(name: string): boolean | number | string[] | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    return raw.split(',').map((address) => address.trim());
+  }
+}

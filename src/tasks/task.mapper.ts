@@ -1,0 +1,23 @@
+import { TaskResponse } from './dto/task.dto';
+import { Task } from './task.entity';
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** What leaves the server about a task (the version travels as the ETag, not in the body). */
+export function toTaskResponse(task: Task): TaskResponse {
+  return {
+    id: task.id,
+    user_id: task.userId,
+    title: task.title,
+    description: task.description,
+    completed: task.completed,
+    completed_at: iso(task.completedAt),
+    priority: task.priority,
+    due_date: iso(task.dueDate),
+    tags: task.tags,
+    created_at: task.createdAt.toISOString(),
+    updated_at: task.updatedAt.toISOString(),
+  };
+}
+
+export const etagOf = (task: Pick<Task, 'version'>) => `"${task.version}"`;

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import type { TestApp } from './test-app';
+
+export interface Registered {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  refreshToken: string;
+  auth: { Authorization: string };
+}
+
+export const uniqueEmail = (prefix = 'user') =>
+  `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
+
+/** Registers a fresh user and returns its credentials. */
+export async function registerUser(
+  t: TestApp,
+  fields: { email?: string; password?: string; name?: string } = {},
+): Promise<Registered> {
+  const email = fields.email ?? uniqueEmail();
+  const password = fields.password ?? 'password-123';
+  const response = await t
+    .http()
+    .post('/api/auth/register')
+    .send({ email, password, ...(fields.name === undefined ? {} : { name: fields.name }) })
+    .expect(201);
+  const token = response.body.access_token as string;
+  return {
+    id: response.body.user.id,
+    email: response.body.user.email,
+    password,
+    token,
+    refreshToken: response.body.refresh_token,
+    auth: { Authorization: `Bearer ${token}` },
+  };
+}
+
+/** Creates a task through the API and returns its body. */
+export async function createTask(
+  t: TestApp,
+  user: Registered,
+  fields: Record<string, unknown> = {},
+) {
+  const response = await t
+    .http()
+    .post('/api/me/tasks')
+    .set(user.auth)
+    .send({ title: 'A task', ...fields })
+    .expect(201);
+  return response.body as Record<string, any>;
+}
+
+/** Every problem response has the RFC 9457 shape and our stable code. */
+export function expectProblem(
+  response: { status: number; headers: Record<string, string>; body: any },
+  status: number,
+  code: string,
+) {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(response.body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+}
