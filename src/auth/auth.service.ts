@@ -15,6 +15,9 @@ const invalidCredentials = () =>
     'Email or password is wrong.',
   );
 
+const accountBanned = () =>
+  new ProblemException(HttpStatus.FORBIDDEN, 'ACCOUNT_BANNED', 'This account has been banned.');
+
 @Injectable()
 export class AuthService {
   constructor(
@@ -45,6 +48,7 @@ export class AuthService {
     const user = await this.users.findByEmailForLogin(dto.email);
     const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !passwordMatches) throw invalidCredentials();
+    if (user.banned) throw accountBanned();
     const session = await this.dataSource.transaction(async (db) => {
       await db.update(
         User,
