@@ -1,0 +1,78 @@
+import { codePoints, parseIsoDateTime } from './validation';
+
+describe('parseIsoDateTime', () => {
+  it.each([
+    ['2026-12-01', '2026-12-01T00:00:00.000Z'],
+    ['2026-12-01T09:30:00Z', '2026-12-01T09:30:00.000Z'],
+    ['2026-12-01T09:30:00.123Z', '2026-12-01T09:30:00.123Z'],
+    ['2026-12-01T09:30Z', '2026-12-01T09:30:00.000Z'],
+    ['2026-12-01T09:30:00+02:00', '2026-12-01T07:30:00.000Z'],
+    ['2026-12-01T09:30:00-0500', '2026-12-01T14:30:00.000Z'],
+    ['2026-12-01T01:00:00+02:00', '2026-11-30T23:00:00.000Z'],
+    ['2026-12-01T09:30:00', '2026-12-01T09:30:00.000Z'],
+    ['2026-12-01 09:30:00Z', '2026-12-01T09:30:00.000Z'],
+    ['2026-12-01t09:30:00z', '2026-12-01T09:30:00.000Z'],
+    ['2026-12-01T09:30:00.123456789Z', '2026-12-01T09:30:00.123Z'],
+    ['2028-02-29', '2028-02-29T00:00:00.000Z'],
+    ['2000-02-29T12:00:00Z', '2000-02-29T12:00:00.000Z'],
+    ['2026-12-31', '2026-12-31T00:00:00.000Z'],
+  ])('%p is %p', (value, iso) => {
+    expect(parseIsoDateTime(value)?.toISOString()).toBe(iso);
+  });
+
+  it('reads a date-time without an offset as UTC, whatever the process time zone', () => {
+    expect(parseIsoDateTime('2026-07-01T12:00:00')?.getTime()).toBe(Date.UTC(2026, 6, 1, 12, 0, 0));
+  });
+
+  it.each([
+    ['February 30', '2026-02-30'],
+    ['February 29 of a common year', '2026-02-29'],
+    ['February 29 of 1900', '1900-02-29'],
+    ['April 31', '2026-04-31T10:00:00Z'],
+    ['month 13', '2026-13-01'],
+    ['month 0', '2026-00-10'],
+    ['day 0', '2026-12-00'],
+    ['hour 25', '2026-12-01T25:00:00Z'],
+    ['minute 60', '2026-12-01T09:60:00Z'],
+    ['second 60', '2026-12-01T09:30:60Z'],
+    ['an offset beyond 24 hours', '2026-12-01T09:30:00+25:00'],
+    ['a one-digit day', '2026-12-1'],
+    ['a one-digit hour', '2026-12-01T9:30Z'],
+    ['a compact date', '20261201'],
+    ['an hour without minutes', '2026-12-01T09'],
+    ['a date with an offset but no time', '2026-12-01Z'],
+    ['a year-month', '2026-12'],
+    ['words', 'tomorrow'],
+    ['a locale format', '12/01/2026'],
+    ['an RFC 2822 date', 'Tue, 01 Dec 2026 09:00:00 GMT'],
+    ['surrounding spaces', ' 2026-12-01 '],
+    ['trailing text', '2026-12-01T09:30:00Zjunk'],
+    ['an empty string', ''],
+  ])('rejects %s (%p)', (_, value) => {
+    expect(parseIsoDateTime(value)).toBeUndefined();
+  });
+
+  it.each([
+    ['a number', 1764579600000],
+    ['null', null],
+    ['undefined', undefined],
+    ['a Date', new Date('2026-12-01T00:00:00Z')],
+    ['an object', { date: '2026-12-01' }],
+    ['an array', ['2026-12-01']],
+  ])('rejects %s (only strings are parsed)', (_, value) => {
+    expect(parseIsoDateTime(value)).toBeUndefined();
+  });
+});
+
+describe('codePoints', () => {
+  it.each([
+    ['', 0],
+    ['abc', 3],
+    ['é', 1],
+    ['😀', 1],
+    ['😀😀x', 3],
+    ['日本語', 3],
+  ])('%p has %p code points', (value, count) => {
+    expect(codePoints(value)).toBe(count);
+  });
+});
