@@ -164,6 +164,19 @@ describe('ProblemFilter', () => {
       expect(logError).not.toHaveBeenCalled();
     });
 
+    it('says what is wrong when Nest has wrapped them in an HttpException', () => {
+      const wrap = (statusCode: number, code: string) =>
+        new HttpException('Nest says so', statusCode, {
+          cause: fastifyError(statusCode, code, 'fastify says so'),
+        });
+      const tooLarge = answer(wrap(413, 'FST_ERR_CTP_BODY_TOO_LARGE'));
+      expectProblemShape(tooLarge, 413, 'PAYLOAD_TOO_LARGE');
+      expect(tooLarge.body.detail).toBe('The request body is larger than the 100 KiB limit.');
+      const mediaType = answer(wrap(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE'));
+      expectProblemShape(mediaType, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(mediaType.body.detail).toBe('The request body must be application/json.');
+    });
+
     it('413 is titled Payload Too Large', () => {
       const result = answer(fastifyError(413, 'FST_ERR_CTP_BODY_TOO_LARGE', 'too large'));
       expect(result.body.title).toBe('Payload Too Large');
