@@ -1,4 +1,4 @@
-import { codePoints, parseIsoDateTime } from './validation';
+import { codePoints, parseIsoDateTime, unsafeInput } from './validation';
 
 describe('parseIsoDateTime', () => {
   it.each([
@@ -74,5 +74,36 @@ describe('codePoints', () => {
     ['日本語', 3],
   ])('%p has %p code points', (value, count) => {
     expect(codePoints(value)).toBe(count);
+  });
+});
+
+describe('unsafeInput', () => {
+  const nested = (depth: number) => {
+    let value: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) value = [value];
+    return { tags: value };
+  };
+
+  it.each([
+    ['an ordinary body', { title: 'x', tags: ['a', 'b'], due_date: null, completed: true }],
+    ['an empty body', {}],
+    ['a query', { status: 'completed', limit: '5' }],
+    ['32 levels of nesting, the body included', nested(31)],
+    ['a key that merely contains proto', { my__proto__: 1, constructors: 2 }],
+  ])('accepts %s', (_, value) => {
+    expect(unsafeInput(value)).toBeUndefined();
+  });
+
+  it.each([
+    ['a NUL in a field', { title: 'a\u0000b' }, 'title'],
+    ['a NUL in an array item', { tags: ['ok', 'x\u0000'] }, 'tags.1'],
+    ['a NUL in a nested object', { a: { b: '\u0000' } }, 'a.b'],
+    ['a __proto__ key', JSON.parse('{"title":"x","__proto__":{"completed":true}}'), '__proto__'],
+    ['a constructor key', { title: 'x', constructor: { prototype: {} } }, 'constructor'],
+    ['a nested prototype key', { a: { prototype: 1 } }, 'a.prototype'],
+    ['33 levels of nesting', nested(32), 'tags' + '.0'.repeat(31)],
+    ['5000 levels of nesting', nested(5000), 'tags' + '.0'.repeat(31)],
+  ])('refuses %s, naming %p', (_, value, field) => {
+    expect(unsafeInput(value)).toEqual({ field, message: expect.any(String) });
   });
 });

@@ -28,8 +28,41 @@ class BodyObjectValidationPipe extends ValidationPipe {
         throw validationFailed([{ field: 'body', message: 'the body must be a JSON object' }]);
       }
     }
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const problem = unsafeInput(value);
+      if (problem) throw validationFailed([problem]);
+    }
     return super.transform(value, metadata);
   }
+}
+
+/** Deeper than any DTO goes; far below what overflows class-transformer's recursion (a 500). */
+const MAX_DEPTH = 32;
+/** Keys that JSON.parse keeps as own properties but class-transformer silently drops. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Input that would otherwise slip past validation: prototype keys (dropped unseen instead of
+ * rejected as unknown), NUL characters (PostgreSQL refuses them in text: a 500) and absurd nesting.
+ */
+export function unsafeInput(value: unknown, path = '', depth = 0): FieldError | undefined {
+  const field = path || 'body';
+  if (typeof value === 'string') {
+    return value.includes('\u0000')
+      ? { field, message: `${field} must not contain NUL characters` }
+      : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_DEPTH) return { field, message: `${field} is nested too deeply` };
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) {
+      return { field: childPath, message: `${key} is not a field you can set` };
+    }
+    const problem = unsafeInput(child, childPath, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
