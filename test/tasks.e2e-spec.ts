@@ -166,10 +166,18 @@ describe('Tasks: the owner’s routes', () => {
         { due_date: '2026-12-01T09:30:00.000Z' },
       ],
       ['a leap day', { due_date: '2028-02-29' }, { due_date: '2028-02-29T00:00:00.000Z' }],
-    ])('accepts %s', async (_, fields, expected) => {
+      ['year 1', { due_date: '0001-01-01' }, { due_date: '0001-01-01T00:00:00.000Z' }],
+      [
+        'the last instant of year 9999',
+        { due_date: '9999-12-31T23:59:59.999Z' },
+        { due_date: '9999-12-31T23:59:59.999Z' },
+      ],
+    ])('accepts %s, and stores it as answered', async (_, fields, expected) => {
       const body = { title: 'Boundary', ...fields };
       const response = await t.http().post('/api/me/tasks').set(user.auth).send(body).expect(201);
       expect(response.body).toMatchObject(expected);
+      const fetched = await t.http().get(`/api/me/tasks/${response.body.id}`).set(user.auth);
+      expect(fetched.body).toEqual(response.body);
     });
 
     const rejected: [string, Record<string, unknown>, string][] = [
@@ -193,6 +201,8 @@ describe('Tasks: the owner’s routes', () => {
       ['February 29 of a common year', { due_date: '2026-02-29T10:00:00Z' }, 'due_date'],
       ['month 13', { due_date: '2026-13-01' }, 'due_date'],
       ['hour 25', { due_date: '2026-12-01T25:00:00Z' }, 'due_date'],
+      ['year 0', { due_date: '0000-01-01' }, 'due_date'],
+      ['a date past year 9999', { due_date: '9999-12-31T23:59:59-14:00' }, 'due_date'],
       ['a numeric due date', { due_date: 1764579600000 }, 'due_date'],
       ['a boolean due date', { due_date: true }, 'due_date'],
       ['tags as a string', { tags: 'work' }, 'tags'],

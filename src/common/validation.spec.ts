@@ -16,6 +16,8 @@ describe('parseIsoDateTime', () => {
     ['2028-02-29', '2028-02-29T00:00:00.000Z'],
     ['2000-02-29T12:00:00Z', '2000-02-29T12:00:00.000Z'],
     ['2026-12-31', '2026-12-31T00:00:00.000Z'],
+    ['0001-01-01', '0001-01-01T00:00:00.000Z'],
+    ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
   ])('%p is %p', (value, iso) => {
     expect(parseIsoDateTime(value)?.toISOString()).toBe(iso);
   });
@@ -48,6 +50,9 @@ describe('parseIsoDateTime', () => {
     ['surrounding spaces', ' 2026-12-01 '],
     ['trailing text', '2026-12-01T09:30:00Zjunk'],
     ['an empty string', ''],
+    ['year 0', '0000-01-01'],
+    ['an offset pushing the date into year 10000', '9999-12-31T23:59:59-14:00'],
+    ['an offset pulling the date into year 0', '0001-01-01T00:00:00+01:00'],
   ])('rejects %s (%p)', (_, value) => {
     expect(parseIsoDateTime(value)).toBeUndefined();
   });

@@ -129,6 +129,9 @@ export function parseIsoDateTime(value: unknown): Date | undefined {
   const normalized = value.length === 10 ? `${value}T00:00:00Z` : hasOffset ? value : `${value}Z`;
   const date = new Date(normalized.replace(' ', 'T'));
   if (Number.isNaN(date.getTime())) return undefined;
+  // Years 1-9999 only: year 0 and an offset pushing 9999-12-31 into year 10000 have no
+  // plain ISO 8601 form (toISOString gives +010000-...), and PostgreSQL reads year 0 as 1 BC.
+  if (date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) return undefined;
   const [year, month, day] = value.slice(0, 10).split('-').map(Number);
   const calendar = new Date(Date.UTC(year, month - 1, day));
   if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
