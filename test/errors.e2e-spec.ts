@@ -139,6 +139,16 @@ describe('Errors, request ids and service endpoints', () => {
       expect(await taskCount()).toBe(before);
     });
 
+    it('a lone surrogate (which would be stored as U+FFFD): 400 naming the field', async () => {
+      const before = await taskCount();
+      const response = await postRaw('application/json', '{"title":"a\\ud800b"}');
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([{ field: 'title', message: expect.any(String) }]);
+      expect(await taskCount()).toBe(before);
+      const emoji = await postRaw('application/json', '{"title":"\\ud83d\\ude00"}').expect(201);
+      expect(emoji.body.title).toBe('😀');
+    });
+
     it('absurdly deep nesting: 400, not a crash', async () => {
       const depth = 5000;
       const response = await postRaw(

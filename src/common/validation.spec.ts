@@ -95,6 +95,7 @@ describe('unsafeInput', () => {
     ['a query', { status: 'completed', limit: '5' }],
     ['32 levels of nesting, the body included', nested(31)],
     ['a key that merely contains proto', { my__proto__: 1, constructors: 2 }],
+    ['emoji (surrogate pairs)', { title: '😀 done 🎉', tags: ['🚀'] }],
   ])('accepts %s', (_, value) => {
     expect(unsafeInput(value)).toBeUndefined();
   });
@@ -103,6 +104,9 @@ describe('unsafeInput', () => {
     ['a NUL in a field', { title: 'a\u0000b' }, 'title'],
     ['a NUL in an array item', { tags: ['ok', 'x\u0000'] }, 'tags.1'],
     ['a NUL in a nested object', { a: { b: '\u0000' } }, 'a.b'],
+    ['a lone high surrogate', { title: 'a\ud800b' }, 'title'],
+    ['a lone low surrogate', { tags: ['\udc00'] }, 'tags.0'],
+    ['a reversed pair', { title: '\ude00\ud83d' }, 'title'],
     ['a __proto__ key', JSON.parse('{"title":"x","__proto__":{"completed":true}}'), '__proto__'],
     ['a constructor key', { title: 'x', constructor: { prototype: {} } }, 'constructor'],
     ['a nested prototype key', { a: { prototype: 1 } }, 'a.prototype'],

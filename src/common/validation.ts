@@ -38,18 +38,23 @@ class BodyObjectValidationPipe extends ValidationPipe {
 
 /** Deeper than any DTO goes; far below what overflows class-transformer's recursion (a 500). */
 const MAX_DEPTH = 32;
+/** JSON's "\ud800" escape: not storable as UTF-8, PostgreSQL would silently keep U+FFFD instead. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Keys that JSON.parse keeps as own properties but class-transformer silently drops. */
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Input that would otherwise slip past validation: prototype keys (dropped unseen instead of
- * rejected as unknown), NUL characters (PostgreSQL refuses them in text: a 500) and absurd nesting.
+ * rejected as unknown), NUL characters (PostgreSQL refuses them in text: a 500), lone surrogates
+ * (stored as something else than answered) and absurd nesting.
  */
 export function unsafeInput(value: unknown, path = '', depth = 0): FieldError | undefined {
   const field = path || 'body';
   if (typeof value === 'string') {
-    return value.includes('\u0000')
-      ? { field, message: `${field} must not contain NUL characters` }
+    if (value.includes('\u0000'))
+      return { field, message: `${field} must not contain NUL characters` };
+    return LONE_SURROGATE.test(value)
+      ? { field, message: `${field} must be valid Unicode (it has a lone surrogate)` }
       : undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
