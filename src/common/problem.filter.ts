@@ -75,6 +75,10 @@ export class ProblemFilter implements ExceptionFilter {
     exception: unknown,
     request: FastifyRequest,
   ): { problem: Problem; headers: Record<string, string> } {
+    // Nest wraps Fastify's own client errors (413, 415, ...) in an HttpException: answer the cause.
+    if (exception instanceof HttpException && isFastifyClientError(exception.cause)) {
+      exception = exception.cause;
+    }
     const headers: Record<string, string> = {};
     let status: number;
     let code: string;

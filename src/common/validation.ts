@@ -28,8 +28,46 @@ class BodyObjectValidationPipe extends ValidationPipe {
         throw validationFailed([{ field: 'body', message: 'the body must be a JSON object' }]);
       }
     }
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const problem = unsafeInput(value);
+      if (problem) throw validationFailed([problem]);
+    }
     return super.transform(value, metadata);
   }
+}
+
+/** Deeper than any DTO goes; far below what overflows class-transformer's recursion (a 500). */
+const MAX_DEPTH = 32;
+/** JSON's "\ud800" escape: not storable as UTF-8, PostgreSQL would silently keep U+FFFD instead. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Keys that JSON.parse keeps as own properties but class-transformer silently drops. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Input that would otherwise slip past validation: prototype keys (dropped unseen instead of
+ * rejected as unknown), NUL characters (PostgreSQL refuses them in text: a 500), lone surrogates
+ * (stored as something else than answered) and absurd nesting.
+ */
+export function unsafeInput(value: unknown, path = '', depth = 0): FieldError | undefined {
+  const field = path || 'body';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000'))
+      return { field, message: `${field} must not contain NUL characters` };
+    return LONE_SURROGATE.test(value)
+      ? { field, message: `${field} must be valid Unicode (it has a lone surrogate)` }
+      : undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (depth >= MAX_DEPTH) return { field, message: `${field} is nested too deeply` };
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) {
+      return { field: childPath, message: `${key} is not a field you can set` };
+    }
+    const problem = unsafeInput(child, childPath, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -96,6 +134,9 @@ export function parseIsoDateTime(value: unknown): Date | undefined {
   const normalized = value.length === 10 ? `${value}T00:00:00Z` : hasOffset ? value : `${value}Z`;
   const date = new Date(normalized.replace(' ', 'T'));
   if (Number.isNaN(date.getTime())) return undefined;
+  // Years 1-9999 only: year 0 and an offset pushing 9999-12-31 into year 10000 have no
+  // plain ISO 8601 form (toISOString gives +010000-...), and PostgreSQL reads year 0 as 1 BC.
+  if (date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) return undefined;
   const [year, month, day] = value.slice(0, 10).split('-').map(Number);
   const calendar = new Date(Date.UTC(year, month - 1, day));
   if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;

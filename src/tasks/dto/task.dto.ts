@@ -82,8 +82,12 @@ export class CreateTaskDto {
   tags?: string[];
 }
 
-/** PUT and PATCH both apply the fields given and leave the others. */
-export class UpdateTaskDto extends PartialType(CreateTaskDto) {}
+/**
+ * PUT and PATCH both apply the fields given and leave the others. Only an absent field is
+ * skipped: `null` is still validated, so it clears the nullable fields and is a 400 for the
+ * others (never a NOT NULL violation in the database).
+ */
+export class UpdateTaskDto extends PartialType(CreateTaskDto, { skipNullProperties: false }) {}
 
 export class CompleteTaskDto {
   @ApiPropertyOptional({ description: 'Set instead of toggling (safe to retry)' })
