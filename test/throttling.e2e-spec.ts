@@ -245,3 +245,20 @@ describe('Without TRUST_PROXY, X-Forwarded-For is ignored', () => {
     expect(rows[0].key).not.toMatch(/^login:ip:10\./);
   });
 });
+
+describe('While the Redis store is unreachable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+  });
+  afterAll(() => t.close());
+
+  it('login answers 503 SERVICE_UNAVAILABLE with Retry-After, not a 500 or a hang', async () => {
+    const response = await t
+      .http()
+      .post('/api/auth/login')
+      .send({ email: uniqueEmail(), password: 'wrong-password' });
+    expectProblem(response, 503, 'SERVICE_UNAVAILABLE');
+    expect(response.headers['retry-after']).toBe('5');
+  });
+});
