@@ -199,6 +199,24 @@ describe.each(STORES)('AUTH_RATE_LIMIT on the %s store', (_, storeEnv) => {
     );
   });
 
+  it('register, login and refresh share one budget per address', async () => {
+    const ip = randomIp();
+    const user = await registerUser(t);
+    const call = (path: string, body: object) =>
+      t.http().post(path).set('X-Forwarded-For', ip).send(body);
+    await call('/api/auth/register', { email: uniqueEmail(), password: 'password-123' }).expect(
+      201,
+    );
+    await call('/api/auth/login', { email: user.email, password: user.password }).expect(200);
+    await call('/api/auth/refresh', { refresh_token: user.refreshToken }).expect(200);
+    await call('/api/auth/login', { email: user.email, password: user.password }).expect(200);
+    expectProblem(
+      await call('/api/auth/register', { email: uniqueEmail(), password: 'password-123' }),
+      429,
+      'TOO_MANY_REQUESTS',
+    );
+  });
+
   it('other routes are not rate limited', async () => {
     const ip = randomIp();
     const user = await registerUser(t);

@@ -29,6 +29,8 @@ class CounterStoreModule {}
       useFactory: (config: AppConfig, store: CounterStore) => ({
         throttlers: [{ name: 'auth', ttl: 60_000, limit: config.authRateLimit }],
         storage: new SharedThrottlerStorage(store),
+        // One budget per address across register, login and refresh, not one per route.
+        generateKey: (_context, tracker, name) => `${name}:${tracker}`,
         // Retry-After comes with the problem; the X-RateLimit-* headers are not part of the contract.
         setHeaders: false,
       }),
