@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -44,6 +45,7 @@ export async function createApp(
     { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false },
   );
   configureHttp(app);
+  await configureSecurityHeaders(app, config);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   if (config.docsEnabled) setUpSwagger(app);
@@ -79,6 +81,48 @@ function configureHttp(app: NestFastifyApplication) {
       }
     },
   );
+}
+
+/**
+ * Helmet's headers (nosniff, no X-Powered-By, HSTS, frame denial...) with a CSP that Swagger UI
+ * at /docs can live with: its scripts and stylesheet are served from here, but it needs inline
+ * styles and data: images. CORS only for CORS_ORIGINS; bearer tokens, not cookies, so no
+ * credentials mode (and never `*`).
+ */
+async function configureSecurityHeaders(app: NestFastifyApplication, config: AppConfig) {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: [
+        'Authorization',
+        'Content-Type',
+        'If-Match',
+        'Idempotency-Key',
+        'X-Request-Id',
+      ],
+      exposedHeaders: ['ETag', 'Link', 'Location', 'Retry-After', 'X-Request-Id', 'X-Total-Count'],
+      maxAge: 600,
+    });
+  }
 }
 
 function setUpSwagger(app: NestFastifyApplication) {

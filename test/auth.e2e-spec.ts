@@ -218,9 +218,11 @@ describe('Auth: register, login, me', () => {
 
     let claims: { sub: string; sid: string; ver: number };
     let valid: string;
+    let refreshToken: string;
     beforeAll(async () => {
       const user = await registerUser(t);
       valid = user.token;
+      refreshToken = user.refreshToken;
       const payload = JSON.parse(Buffer.from(valid.split('.')[1], 'base64url').toString());
       claims = { sub: payload.sub, sid: payload.sid, ver: payload.ver };
     });
@@ -271,6 +273,11 @@ describe('Auth: register, login, me', () => {
         () => `Bearer ${sign({ ...claims, ver: claims.ver + 1 })}`,
       ],
       ['a Basic authorization', () => 'Basic dXNlcjpwYXNz'],
+      ['a refresh token used as an access token', () => `Bearer ${refreshToken}`],
+      [
+        'a token naming a login that does not exist',
+        () => `Bearer ${sign({ ...claims, sid: '00000000-0000-4000-8000-000000000000' })}`,
+      ],
     ];
 
     it.each(cases)('%s', async (_, header) => {
@@ -289,6 +296,15 @@ describe('Auth: register, login, me', () => {
         .get('/api/auth/me')
         .set('Authorization', `Bearer ${sign(claims)}`)
         .expect(200);
+    });
+
+    it("a banned user's valid token is refused on the next request", async () => {
+      const user = await registerUser(t);
+      await t.http().get('/api/auth/me').set(user.auth).expect(200);
+      await t.sql('UPDATE users SET banned = true WHERE id = $1', [user.id]);
+      const response = await t.http().get('/api/auth/me').set(user.auth);
+      expectProblem(response, 401, 'UNAUTHENTICATED');
+      expect(response.headers['www-authenticate']).toBe('Bearer');
     });
 
     it("a deleted user's token is refused on the next request", async () => {

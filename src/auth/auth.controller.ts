@@ -1,7 +1,19 @@
-import { Body, Controller, Get, HttpCode, Patch, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -9,11 +21,15 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { uuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { LoginDto, RegisterDto, SessionResponse, UpdateMeDto } from './dto/auth.dto';
+import { ChangePasswordDto, RefreshDto, SessionInfo } from './dto/session.dto';
 import { Public } from './public.decorator';
+import { SessionsService } from './sessions.service';
+import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
 import { ClientInfo } from './tokens.service';
 
 const clientInfo = (request: FastifyRequest): ClientInfo => ({
@@ -24,25 +40,118 @@ const clientInfo = (request: FastifyRequest): ClientInfo => ({
 @ApiTags('Auth')
 @Controller('api/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
+  ) {}
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post('register')
   @ApiOperation({ summary: 'Create an account and log in', operationId: 'register' })
   @ApiCreatedResponse({ type: SessionResponse })
-  @ApiProblems(400, 409, 413, 415)
+  @ApiProblems(400, 409, 413, 415, 429)
   register(@Body() dto: RegisterDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
     return this.auth.register(dto, clientInfo(request));
   }
 
   @Public()
+  @UseGuards(AuthRateLimitGuard)
   @Post('login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Log in with email and password', operationId: 'login' })
+  @ApiOperation({
+    summary: 'Log in with email and password',
+    description:
+      'Failed logins are throttled per email and per client address: past the limit ' +
+      '(LOGIN_MAX_FAILURES_PER_EMAIL / LOGIN_MAX_FAILURES_PER_IP within LOGIN_WINDOW) the answer ' +
+      'is 429 with Retry-After, even with the right password, until the window ends.',
+    operationId: 'login',
+  })
   @ApiOkResponse({ type: SessionResponse })
   @ApiProblems(400, 401, 403, 429)
   login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
     return this.auth.login(dto, clientInfo(request));
+  }
+
+  @Public()
+  @UseGuards(AuthRateLimitGuard)
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new pair',
+    description:
+      'The refresh token rotates: it can be used once. Presenting an already-used one again ' +
+      '(a replay) ends that whole login, and every token of it stops working.',
+    operationId: 'refresh',
+  })
+  @ApiOkResponse({ type: SessionResponse })
+  @ApiProblems(400, 401, 429)
+  refresh(@Body() dto: RefreshDto): Promise<SessionResponse> {
+    return this.sessions.refresh(dto.refresh_token);
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'End the login of a refresh token',
+    description: 'Its refresh token and its access tokens stop working at once.',
+    operationId: 'logout',
+  })
+  @ApiNoContentResponse({ description: 'Logged out' })
+  @ApiProblems(400, 401)
+  logout(@Body() dto: RefreshDto): Promise<void> {
+    return this.sessions.logout(dto.refresh_token);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Change your password',
+    description:
+      'Every other login ends, and every access token issued before the change gets 401 ' +
+      '(including the one making this call: refresh to get a new one).',
+    operationId: 'changePassword',
+  })
+  @ApiNoContentResponse({ description: 'Password changed' })
+  @ApiProblems(400, 401, 429)
+  changePassword(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: ChangePasswordDto,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    return this.auth.changePassword(user, dto, clientInfo(request));
+  }
+
+  @Get('sessions')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Your active logins',
+    description: '`current` marks the login of the access token making this request.',
+    operationId: 'listSessions',
+  })
+  @ApiOkResponse({ type: [SessionInfo] })
+  @ApiProblems(401)
+  listSessions(@CurrentUser() user: AuthUser): Promise<SessionInfo[]> {
+    return this.sessions.list(user.id, user.sessionId);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'End one of your logins',
+    description: "Its refresh token and access tokens stop working at once. Someone else's is 404.",
+    operationId: 'revokeSession',
+  })
+  @ApiNoContentResponse({ description: 'Login ended' })
+  @ApiProblems(400, 401, 404)
+  revokeSession(
+    @CurrentUser() user: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+  ): Promise<void> {
+    return this.sessions.revoke(user.id, id);
   }
 
   @Get('me')

@@ -10,12 +10,15 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
+import { SessionsService } from './sessions.service';
+import { ThrottlingModule } from './throttling/throttling.module';
 import { TokensService } from './tokens.service';
 
 @Module({
   imports: [
     UsersModule,
     PassportModule,
+    ThrottlingModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -29,6 +32,7 @@ import { TokensService } from './tokens.service';
   providers: [
     AuthService,
     TokensService,
+    SessionsService,
     PasswordHasher,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
