@@ -213,7 +213,12 @@ export class AdminUsersService {
 }
 
 /** Administration stays reachable: never zero active admins, and no admin disarms itself. */
-export function refuseLockout(actorId: string, target: Target, activeAdmins: string[], verb: string) {
+export function refuseLockout(
+  actorId: string,
+  target: Target,
+  activeAdmins: string[],
+  verb: string,
+) {
   const targetIsActiveAdmin = target.role === 'admin' && !target.banned;
   if (targetIsActiveAdmin && activeAdmins.every((id) => id === target.id)) {
     throw conflict('LAST_ADMIN', `You cannot ${verb} the last admin.`);
