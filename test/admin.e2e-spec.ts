@@ -153,6 +153,7 @@ describe('Admin API', () => {
       'sort=password',
       'order=sideways',
       `q=${'x'.repeat(255)}`,
+      'q=a%00b',
       'unknown=1',
     ])('rejects %s with 400', async (query) => {
       const response = await t.http().get(`/api/admin/users?${query}`).set(admin.auth);
@@ -396,11 +397,13 @@ describe('Admin API', () => {
         400,
         'VALIDATION_FAILED',
       );
-      expectProblem(
-        await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).send({ reason: 5 }),
-        400,
-        'VALIDATION_FAILED',
-      );
+      for (const reason of [5, 'a\u0000b']) {
+        expectProblem(
+          await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).send({ reason }),
+          400,
+          'VALIDATION_FAILED',
+        );
+      }
       expect(await auditCount()).toBe(before);
       await t.http().get('/api/auth/me').set(user.auth).expect(200);
       const banned = await t

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min, ValidateIf } from 'class-validator';
+import {
+  buildMessage,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { CodePointLength, Trim } from '../../common/validation';
 import { ListTasksQuery, ORDERS } from '../../tasks/dto/task.dto';
 import { UserResponse } from '../../users/dto/user.response';
@@ -28,11 +39,22 @@ export const USER_STATUSES = ['active', 'banned'] as const;
 const BlankIsAbsent = () =>
   Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value));
 
+/** PostgreSQL text cannot hold U+0000: refused as input rather than failing in the database. */
+const NoNulCharacter = () =>
+  ValidateBy({
+    name: 'noNulCharacter',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && !value.includes('\u0000'),
+      defaultMessage: buildMessage((each) => `${each}$property must not contain the NUL character`),
+    },
+  });
+
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the email or the name' })
   @IsOptional()
   @BlankIsAbsent()
   @Trim()
+  @NoNulCharacter()
   @CodePointLength(1, 254)
   @IsString()
   q?: string;
@@ -86,6 +108,7 @@ export class BanUserDto {
   })
   @ValidateIf((_, value) => value !== undefined && value !== null)
   @Trim()
+  @NoNulCharacter()
   @CodePointLength(0, 500)
   @IsString()
   reason?: string | null;
