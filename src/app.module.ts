@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -23,6 +24,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         TasksModule,
+        AdminModule,
         HealthModule,
       ],
     };

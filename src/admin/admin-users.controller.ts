@@ -1,0 +1,160 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AdminOnly } from '../auth/admin-only.decorator';
+import type { AuthUser } from '../auth/auth-user';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { CurrentUser } from '../common/current-user.decorator';
+import { uuidParam } from '../common/uuid';
+import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
+import { toTaskResponse } from '../tasks/task.mapper';
+import { AdminTasksService } from './admin-tasks.service';
+import { AdminUsersService } from './admin-users.service';
+import { AdminUserResponse, BanUserDto, ChangeRoleDto, ListUsersQuery } from './dto/admin.dto';
+
+export const TOTAL_COUNT = {
+  'X-Total-Count': { description: 'Number of matching rows', schema: { type: 'integer' } },
+};
+
+@AdminOnly()
+@Controller('api/admin/users')
+export class AdminUsersController {
+  constructor(
+    private readonly users: AdminUsersService,
+    private readonly tasks: AdminTasksService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List and search users', operationId: 'adminListUsers' })
+  @ApiOkResponse({ type: [AdminUserResponse], headers: TOTAL_COUNT })
+  @ApiProblems(400)
+  async list(
+    @Query() query: ListUsersQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AdminUserResponse[]> {
+    const page = await this.users.list(query);
+    reply.header('x-total-count', String(page.total));
+    return page.users;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One user', operationId: 'adminGetUser' })
+  @ApiOkResponse({ type: AdminUserResponse })
+  @ApiProblems(400, 404)
+  get(@Param('id', uuidParam('id')) id: string): Promise<AdminUserResponse> {
+    return this.users.get(id);
+  }
+
+  @Patch(':id/role')
+  @ApiOperation({
+    summary: 'Change a role',
+    description:
+      'Applies on the next request, even with an old token. Setting the role it already has changes nothing. ' +
+      'An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).',
+    operationId: 'adminChangeRole',
+  })
+  @ApiOkResponse({ type: AdminUserResponse })
+  @ApiProblems(400, 404, 409)
+  changeRole(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+    @Body() dto: ChangeRoleDto,
+  ): Promise<AdminUserResponse> {
+    return this.users.changeRole(admin.id, id, dto.role);
+  }
+
+  @Post(':id/ban')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Ban a user',
+    description:
+      'Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. ' +
+      'Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
+    operationId: 'adminBanUser',
+  })
+  @ApiOkResponse({ type: AdminUserResponse })
+  @ApiProblems(400, 404, 409)
+  ban(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+    @Body() dto: BanUserDto,
+  ): Promise<AdminUserResponse> {
+    return this.users.ban(admin.id, id, dto.reason || null);
+  }
+
+  @Post(':id/unban')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Unban a user',
+    description: 'Restores login. Unbanning a user who is not banned changes nothing.',
+    operationId: 'adminUnbanUser',
+  })
+  @ApiOkResponse({ type: AdminUserResponse })
+  @ApiProblems(400, 404)
+  unban(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+  ): Promise<AdminUserResponse> {
+    return this.users.unban(admin.id, id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a user with all its tasks and logins',
+    description:
+      'The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
+    operationId: 'adminDeleteUser',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 404, 409)
+  async remove(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+  ): Promise<void> {
+    await this.users.remove(admin.id, id);
+  }
+
+  @Get(':id/tasks')
+  @ApiOperation({ summary: "A user's tasks", operationId: 'adminListUserTasks' })
+  @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
+  @ApiProblems(400, 404)
+  async listTasks(
+    @Param('id', uuidParam('id')) id: string,
+    @Query() query: ListTasksQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TaskResponse[]> {
+    const page = await this.tasks.listOfUser(id, query);
+    reply.header('x-total-count', String(page.total));
+    return page.tasks.map(toTaskResponse);
+  }
+
+  @Delete(':id/tasks/:task_id')
+  @HttpCode(204)
+  @ApiOperation({
+    summary: "Delete one of a user's tasks",
+    description:
+      "404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.",
+    operationId: 'adminDeleteUserTask',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(400, 404)
+  async removeTask(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', uuidParam('id')) id: string,
+    @Param('task_id', uuidParam('task_id')) taskId: string,
+  ): Promise<void> {
+    await this.tasks.removeOfUser(admin.id, id, taskId);
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { RolesGuard } from '../auth/roles.guard';
+import { Task } from '../tasks/task.entity';
+import { AdminBootstrap } from './admin-bootstrap';
+import { AdminTasksService } from './admin-tasks.service';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+import { AdminController } from './admin.controller';
+import { AuditEntry } from './audit-entry.entity';
+import { AuditLogService } from './audit-log.service';
+
+@Module({
+  imports: [AuthModule, TypeOrmModule.forFeature([AuditEntry, Task])],
+  controllers: [AdminUsersController, AdminController],
+  providers: [AdminUsersService, AdminTasksService, AuditLogService, AdminBootstrap, RolesGuard],
+})
+export class AdminModule {}

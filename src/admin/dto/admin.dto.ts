@@ -1,0 +1,194 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  buildMessage,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
+import { CodePointLength, Trim } from '../../common/validation';
+import { ListTasksQuery, ORDERS } from '../../tasks/dto/task.dto';
+import { UserResponse } from '../../users/dto/user.response';
+import { ROLES, type Role } from '../../users/user.entity';
+
+const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
+
+/** `limit` as every list takes it (the shared keyset pager of issue 5 adds `cursor`). */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Transform(({ value }) =>
+    typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
+  )
+  @IsInt({ message: LIMIT_MESSAGE })
+  @Min(1, { message: LIMIT_MESSAGE })
+  @Max(100, { message: LIMIT_MESSAGE })
+  limit: number = 50;
+}
+
+export const USER_SORTS = ['created', 'email', 'last_login'] as const;
+export const USER_STATUSES = ['active', 'banned'] as const;
+
+/** A blank `q=` (an empty search box) means no search. */
+const BlankIsAbsent = () =>
+  Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value));
+
+/** PostgreSQL text cannot hold U+0000: refused as input rather than failing in the database. */
+const NoNulCharacter = () =>
+  ValidateBy({
+    name: 'noNulCharacter',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && !value.includes('\u0000'),
+      defaultMessage: buildMessage((each) => `${each}$property must not contain the NUL character`),
+    },
+  });
+
+export class ListUsersQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email or the name' })
+  @IsOptional()
+  @BlankIsAbsent()
+  @Trim()
+  @NoNulCharacter()
+  @CodePointLength(1, 254)
+  @IsString()
+  q?: string;
+
+  @ApiPropertyOptional({ enum: ROLES })
+  @IsOptional()
+  @IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` })
+  role?: Role;
+
+  @ApiPropertyOptional({ enum: USER_STATUSES, description: 'Absent: both' })
+  @IsOptional()
+  @IsIn(USER_STATUSES, { message: `status must be one of ${USER_STATUSES.join(', ')}` })
+  status?: (typeof USER_STATUSES)[number];
+
+  @ApiPropertyOptional({
+    enum: USER_SORTS,
+    default: 'created',
+    description: 'Ties are broken by id; users who never logged in sort last for last_login',
+  })
+  @IsOptional()
+  @IsIn(USER_SORTS, { message: `sort must be one of ${USER_SORTS.join(', ')}` })
+  sort: (typeof USER_SORTS)[number] = 'created';
+
+  @ApiPropertyOptional({ enum: ORDERS, default: 'desc' })
+  @IsOptional()
+  @IsIn(ORDERS, { message: 'order must be asc or desc' })
+  order: (typeof ORDERS)[number] = 'desc';
+}
+
+/** The owner's task filters, across every user, optionally narrowed to one. */
+export class AdminListTasksQuery extends ListTasksQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: "Only this user's tasks" })
+  @IsOptional()
+  @IsUUID('all', { message: 'user_id must be a UUID' })
+  user_id?: string;
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ROLES, example: 'admin' })
+  @IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` })
+  role: Role;
+}
+
+export class BanUserDto {
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 500,
+    example: 'Spam',
+    description: 'Shown to admins as ban_reason',
+  })
+  @ValidateIf((_, value) => value !== undefined && value !== null)
+  @Trim()
+  @NoNulCharacter()
+  @CodePointLength(0, 500)
+  @IsString()
+  reason?: string | null;
+}
+
+export class AdminUserResponse extends UserResponse {
+  @ApiProperty({ example: false })
+  banned: boolean;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  ban_reason: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  last_login_at: string | null;
+
+  @ApiProperty({ example: 3, description: 'Number of tasks the user owns' })
+  task_count: number;
+}
+
+export class UserStats {
+  @ApiProperty({ example: 12 })
+  total: number;
+
+  @ApiProperty({ example: 1 })
+  admins: number;
+
+  @ApiProperty({ example: 0 })
+  banned: number;
+}
+
+export class TaskStats {
+  @ApiProperty({ example: 40 })
+  total: number;
+
+  @ApiProperty({ example: 25 })
+  completed: number;
+
+  @ApiProperty({ example: 15 })
+  pending: number;
+
+  @ApiProperty({ example: 2, description: 'Pending tasks whose due date has passed' })
+  overdue: number;
+}
+
+export class StatsResponse {
+  @ApiProperty({ type: UserStats })
+  users: UserStats;
+
+  @ApiProperty({ type: TaskStats })
+  tasks: TaskStats;
+}
+
+export class AuditEntryResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The admin who acted; null for the start-up bootstrap',
+  })
+  actor_id: string | null;
+
+  @ApiProperty({
+    example: 'user.banned',
+    description:
+      'user.role_changed, user.banned, user.unbanned, user.deleted, task.deleted, user.bootstrap_admin',
+  })
+  action: string;
+
+  @ApiProperty({ enum: ['user', 'task'] })
+  target_type: string;
+
+  @ApiProperty({ format: 'uuid' })
+  target_id: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { reason: 'Spam' } })
+  details: Record<string, unknown>;
+
+  @ApiProperty({ format: 'date-time' })
+  created_at: string;
+}
