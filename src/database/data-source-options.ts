@@ -3,10 +3,11 @@ import { RefreshToken, Session } from '../auth/session.entity';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { Init1763900000000 } from './migrations/1763900000000-Init';
+import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500-TaskListsAndIdempotency';
 
 export const ENTITIES = [User, Session, RefreshToken, Task];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
-export const MIGRATIONS = [Init1763900000000];
+export const MIGRATIONS = [Init1763900000000, TaskListsAndIdempotency1764000000500];
 
 export interface DatabaseSettings {
   url: string;
