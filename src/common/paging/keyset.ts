@@ -116,15 +116,8 @@ export async function fetchPage<T extends ObjectLiteral>(
       ? codec.decode(scopeOf(request), request.cursor, sort.keys.length)
       : undefined;
   const total = await query.clone().getCount();
-  const paged = query.clone();
-  if (after) {
-    const seek = seekPredicate(sort, order, after);
-    paged.andWhere(seek.sql, seek.params);
-  }
-  for (const term of orderTerms(sort, order))
-    paged.addOrderBy(term.sql, term.direction, term.nulls);
-  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, `page_key_${index}`));
-  const { entities, raw } = await paged.limit(limit + 1).getRawAndEntities();
+  const paged = pageQuery(query, request, after);
+  const { entities, raw } = await paged.getRawAndEntities();
   const items = entities.slice(0, limit);
   const last = raw[items.length - 1] as Record<string, string | null> | undefined;
   const nextCursor =
@@ -135,4 +128,21 @@ export async function fetchPage<T extends ObjectLiteral>(
         )
       : null;
   return { items, total, nextCursor };
+}
+
+/** The query for one page (limit + 1 rows, to know whether a next page exists). */
+export function pageQuery<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  { sort, order, limit }: PageRequest,
+  after?: CursorValues,
+): SelectQueryBuilder<T> {
+  const paged = query.clone();
+  if (after) {
+    const seek = seekPredicate(sort, order, after);
+    paged.andWhere(seek.sql, seek.params);
+  }
+  for (const term of orderTerms(sort, order))
+    paged.addOrderBy(term.sql, term.direction, term.nulls);
+  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, `page_key_${index}`));
+  return paged.limit(limit + 1);
 }
