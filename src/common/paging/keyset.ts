@@ -109,7 +109,7 @@ export async function fetchPage<T extends ObjectLiteral>(
   request: PageRequest,
   codec: CursorCodec,
 ): Promise<Page<T>> {
-  const { sort, order, limit } = request;
+  const { sort, limit } = request;
   // Decoded first: a bad cursor is a 400 before any query runs.
   const after =
     request.cursor !== undefined
