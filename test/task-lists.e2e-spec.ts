@@ -176,6 +176,46 @@ describe('Task lists: filters, sorting, keyset paging', () => {
       expect([...totals]).toEqual(['7']);
     });
 
+    it('ties (same timestamps, title, due date, priority) are broken by id across pages', async () => {
+      const ties = await registerUser(t);
+      // One INSERT: identical created_at and updated_at (now() is per transaction).
+      await t.sql(
+        `INSERT INTO tasks (user_id, title, priority, due_date)
+         SELECT $1, CASE WHEN g % 2 = 0 THEN 'Same' ELSE 'same' END, 'medium',
+                CASE WHEN g <= 4 THEN timestamptz '2026-12-01' END
+           FROM generate_series(1, 9) g`,
+        [ties.id],
+      );
+      const rows = await t.sql<{ id: string }>(
+        'SELECT id FROM tasks WHERE user_id = $1 ORDER BY id',
+        [ties.id],
+      );
+      const byId = rows.map((row) => row.id);
+      for (const sort of sorts) {
+        for (const order of ['asc', 'desc']) {
+          const { ids } = await allPages(
+            t,
+            ties,
+            `/api/me/tasks?sort=${sort}&order=${order}&limit=2`,
+          );
+          if (sort === 'due_date') {
+            // Dated ones first, then the undated ones, each group by id.
+            const dated = await t.sql<{ id: string }>(
+              `SELECT id FROM tasks WHERE user_id = $1 AND due_date IS NOT NULL ORDER BY id ${order}`,
+              [ties.id],
+            );
+            const undated = await t.sql<{ id: string }>(
+              `SELECT id FROM tasks WHERE user_id = $1 AND due_date IS NULL ORDER BY id ${order}`,
+              [ties.id],
+            );
+            expect(ids).toEqual([...dated, ...undated].map((row) => row.id));
+          } else {
+            expect(ids).toEqual(order === 'asc' ? byId : [...byId].reverse());
+          }
+        }
+      }
+    });
+
     it('the next link keeps the filters and the limit', async () => {
       const response = await list('?status=pending&tag=work&limit=1&sort=title&order=asc').expect(
         200,
