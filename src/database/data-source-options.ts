@@ -6,10 +6,16 @@ import { User } from '../users/user.entity';
 import { Init1763900000000 } from './migrations/1763900000000-Init';
 import { AuditLog1763950000000 } from './migrations/1763950000000-AuditLog';
 import { ThrottleCounters1764000000000 } from './migrations/1764000000000-ThrottleCounters';
+import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500-TaskListsAndIdempotency';
 
 export const ENTITIES = [User, Session, RefreshToken, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
-export const MIGRATIONS = [Init1763900000000, AuditLog1763950000000, ThrottleCounters1764000000000];
+export const MIGRATIONS = [
+  Init1763900000000,
+  AuditLog1763950000000,
+  ThrottleCounters1764000000000,
+  TaskListsAndIdempotency1764000000500,
+];
 
 export interface DatabaseSettings {
   url: string;

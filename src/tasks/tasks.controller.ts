@@ -3,12 +3,14 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   Patch,
   Post,
   Put,
   Query,
+  Req,
   Res,
   UseInterceptors,
 } from '@nestjs/common';
@@ -22,10 +24,13 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { IdempotencyStore, parseIdempotencyKey, requestHash } from '../common/idempotency';
+import { parseIfMatch } from '../common/if-match';
+import { setPageHeaders } from '../common/paging';
 import { uuidParam } from '../common/uuid';
 import {
   ClearCompletedQuery,
@@ -40,8 +45,19 @@ import { OwnershipInterceptor } from './ownership.interceptor';
 import { etagOf, toTaskResponse } from './task.mapper';
 import { TasksService } from './tasks.service';
 
-const TOTAL_COUNT = {
+const PAGE_HEADERS = {
   'X-Total-Count': { description: 'Number of matching tasks', schema: { type: 'integer' } },
+  Link: {
+    description:
+      'When there is a next page: `<url>; rel="next"`, this request with `cursor` set (same filters, sort and limit)',
+    schema: { type: 'string' },
+  },
+};
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description:
+    'An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.',
 };
 const ETAG = {
   ETag: { description: 'Current version of the task (for If-Match)', schema: { type: 'string' } },
@@ -54,24 +70,39 @@ const ETAG = {
 @UseInterceptors(OwnershipInterceptor)
 @Controller('api/:user_id/tasks')
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly idempotency: IdempotencyStore,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List your tasks', operationId: 'listTasks' })
-  @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
+  @ApiOkResponse({ type: [TaskResponse], headers: PAGE_HEADERS })
   @ApiProblems(400)
   async list(
     @CurrentUser() user: AuthUser,
     @Query() query: ListTasksQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse[]> {
     const page = await this.tasks.list(user.id, query);
-    reply.header('x-total-count', String(page.total));
-    return page.tasks.map(toTaskResponse);
+    setPageHeaders(reply, request.url, page);
+    return page.items.map(toTaskResponse);
   }
 
   @Post()
-  @ApiOperation({ summary: 'Create a task', operationId: 'createTask' })
+  @ApiOperation({
+    summary: 'Create a task',
+    description:
+      'With an `Idempotency-Key` header, a retry within 24 hours returns the first response (status, body, Location, ETag, plus `Idempotent-Replayed: true`) and creates nothing. Concurrent requests with one key create one task.',
+    operationId: 'createTask',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal)',
+  })
   @ApiCreatedResponse({
     type: TaskResponse,
     headers: {
@@ -79,15 +110,36 @@ export class TasksController {
       ...ETAG,
     },
   })
-  @ApiProblems(400, 413, 415)
+  @ApiProblems(400, 409, 413, 415, 422)
   async create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateTaskDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse> {
-    const task = await this.tasks.create(user.id, dto);
-    reply.header('location', `/api/${user.id}/tasks/${task.id}`).header('etag', etagOf(task));
-    return toTaskResponse(task);
+  ): Promise<unknown> {
+    const key = parseIdempotencyKey(idempotencyKey);
+    if (key === undefined) {
+      const task = await this.tasks.create(user.id, dto);
+      reply.header('location', `/api/${user.id}/tasks/${task.id}`).header('etag', etagOf(task));
+      return toTaskResponse(task);
+    }
+    const response = await this.idempotency.once(
+      user.id,
+      key,
+      requestHash(request.body),
+      async (manager) => {
+        const task = await this.tasks.create(user.id, dto, manager);
+        return {
+          status: 201,
+          headers: { location: `/api/${user.id}/tasks/${task.id}`, etag: etagOf(task) },
+          body: toTaskResponse(task),
+        };
+      },
+    );
+    reply.status(response.status).headers(response.headers);
+    if (response.replayed) reply.header('idempotent-replayed', 'true');
+    return response.body;
   }
 
   @Delete()
@@ -120,28 +172,32 @@ export class TasksController {
 
   @Put(':id')
   @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'replaceTask' })
+  @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404, 413, 415)
+  @ApiProblems(400, 404, 412, 413, 415)
   put(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
     @Body() dto: UpdateTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse> {
-    return this.update(user, id, dto, reply);
+    return this.update(user, id, dto, ifMatch, reply);
   }
 
   @Patch(':id')
   @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'updateTask' })
+  @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404, 413, 415)
+  @ApiProblems(400, 404, 412, 413, 415)
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
     @Body() dto: UpdateTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse> {
-    const task = await this.tasks.update(user.id, id, dto);
+    const task = await this.tasks.update(user.id, id, dto, parseIfMatch(ifMatch));
     reply.header('etag', etagOf(task));
     return toTaskResponse(task);
   }
@@ -149,13 +205,15 @@ export class TasksController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a task', operationId: 'deleteTask' })
+  @ApiHeader(IF_MATCH)
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 412)
   async remove(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
+    @Headers('if-match') ifMatch: string | undefined,
   ): Promise<void> {
-    await this.tasks.remove(user.id, id);
+    await this.tasks.remove(user.id, id, parseIfMatch(ifMatch));
   }
 
   @Patch(':id/complete')
@@ -164,15 +222,17 @@ export class TasksController {
     operationId: 'completeTask',
   })
   @ApiHeader({ name: 'Content-Type', required: false })
+  @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 412)
   async complete(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
     @Body() dto: CompleteTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse> {
-    const task = await this.tasks.setCompleted(user.id, id, dto?.completed);
+    const task = await this.tasks.setCompleted(user.id, id, dto?.completed, parseIfMatch(ifMatch));
     reply.header('etag', etagOf(task));
     return toTaskResponse(task);
   }

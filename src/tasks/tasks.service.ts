@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
+import { CursorCodec, fetchPage, type Page } from '../common/paging';
 import { notFound } from '../common/problem';
 import { CreateTaskDto, ListTasksQuery, UpdateTaskDto } from './dto/task.dto';
+import { TASK_SORT_SPECS, taskFilters } from './task-list';
+import { etagOf } from './task.mapper';
 import { Task } from './task.entity';
 
 export const taskNotFound = () => notFound('TASK_NOT_FOUND', 'No such task.');
-
-export interface TaskPage {
-  tasks: Task[];
-  total: number;
-}
 
 /**
  * The owner's tasks. Every query is filtered by the owner id in SQL, so another user's task is
@@ -18,21 +17,27 @@ export interface TaskPage {
  */
 @Injectable()
 export class TasksService {
-  constructor(@InjectRepository(Task) private readonly tasks: Repository<Task>) {}
+  constructor(
+    @InjectRepository(Task) private readonly tasks: Repository<Task>,
+    private readonly cursors: CursorCodec,
+  ) {}
 
-  async list(ownerId: string, query: ListTasksQuery): Promise<TaskPage> {
+  /** One page of the owner's tasks matching the filters (keyset paging, see common/paging). */
+  list(ownerId: string, query: ListTasksQuery): Promise<Page<Task>> {
     const builder = this.tasks
       .createQueryBuilder('task')
-      .where('task.userId = :ownerId', { ownerId });
-    if (query.status !== 'all') {
-      builder.andWhere('task.completed = :completed', { completed: query.status === 'completed' });
-    }
-    const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-    if (query.sort === 'title') builder.orderBy('lower(task.title)', direction);
-    else builder.orderBy('task.createdAt', direction);
-    builder.addOrderBy('task.id', direction).take(query.limit);
-    const [tasks, total] = await builder.getManyAndCount();
-    return { tasks, total };
+      .where('task.user_id = :ownerId', { ownerId });
+    for (const condition of taskFilters(query)) builder.andWhere(condition.sql, condition.params);
+    return fetchPage(
+      builder,
+      {
+        sort: TASK_SORT_SPECS[query.sort],
+        order: query.order,
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+      this.cursors,
+    );
   }
 
   async get(ownerId: string, id: string): Promise<Task> {
@@ -41,10 +46,12 @@ export class TasksService {
     return task;
   }
 
-  create(ownerId: string, dto: CreateTaskDto): Promise<Task> {
+  /** `manager`: inside a caller's transaction (an Idempotency-Key claim). */
+  create(ownerId: string, dto: CreateTaskDto, manager?: EntityManager): Promise<Task> {
     const completed = dto.completed ?? false;
-    return this.tasks.save(
-      this.tasks.create({
+    const tasks = manager ? manager.getRepository(Task) : this.tasks;
+    return tasks.save(
+      tasks.create({
         userId: ownerId,
         title: dto.title,
         description: dto.description ?? null,
@@ -58,7 +65,12 @@ export class TasksService {
   }
 
   /** Applies the given fields in one conditional UPDATE: the owner check and the write are atomic. */
-  async update(ownerId: string, id: string, dto: UpdateTaskDto): Promise<Task> {
+  async update(
+    ownerId: string,
+    id: string,
+    dto: UpdateTaskDto,
+    expected?: VersionPrecondition,
+  ): Promise<Task> {
     const changes: Record<string, unknown> = {};
     if (dto.title !== undefined) changes.title = dto.title;
     if (dto.description !== undefined) changes.description = dto.description;
@@ -69,24 +81,48 @@ export class TasksService {
       changes.completed = dto.completed;
       changes.completedAt = () => (dto.completed ? 'COALESCE(completed_at, now())' : 'NULL');
     }
-    if (Object.keys(changes).length === 0) return this.get(ownerId, id);
-    return this.writeOne(ownerId, id, changes);
+    if (Object.keys(changes).length === 0) {
+      const task = await this.get(ownerId, id);
+      if (Array.isArray(expected) && !expected.includes(task.version)) {
+        throw preconditionFailed(etagOf(task));
+      }
+      return task;
+    }
+    return this.writeOne(ownerId, id, changes, expected);
   }
 
   /** Flips `completed`, or sets it when a value is given (then a retry changes nothing more). */
-  setCompleted(ownerId: string, id: string, completed?: boolean): Promise<Task> {
+  setCompleted(
+    ownerId: string,
+    id: string,
+    completed?: boolean,
+    expected?: VersionPrecondition,
+  ): Promise<Task> {
     if (completed === undefined) {
-      return this.writeOne(ownerId, id, {
-        completed: () => 'NOT completed',
-        completedAt: () => 'CASE WHEN completed THEN NULL ELSE now() END',
-      });
+      return this.writeOne(
+        ownerId,
+        id,
+        {
+          completed: () => 'NOT completed',
+          completedAt: () => 'CASE WHEN completed THEN NULL ELSE now() END',
+        },
+        expected,
+      );
     }
-    return this.update(ownerId, id, { completed });
+    return this.update(ownerId, id, { completed }, expected);
   }
 
-  async remove(ownerId: string, id: string): Promise<void> {
-    const result = await this.tasks.delete({ id, userId: ownerId });
-    if (!result.affected) throw taskNotFound();
+  /** The If-Match check is part of the DELETE itself: a stale version deletes nothing. */
+  async remove(ownerId: string, id: string, expected?: VersionPrecondition): Promise<void> {
+    const builder = this.tasks
+      .createQueryBuilder()
+      .delete()
+      .from(Task)
+      .where('id = :id AND user_id = :ownerId', { id, ownerId });
+    if (Array.isArray(expected))
+      builder.andWhere('version = ANY(:versions)', { versions: expected });
+    const result = await builder.execute();
+    if (!result.affected) throw await this.missingOrStale(ownerId, id);
   }
 
   /** "Clear completed": one statement, returning how many went. */
@@ -95,21 +131,33 @@ export class TasksService {
     return result.affected ?? 0;
   }
 
+  /** One conditional UPDATE: owner, and If-Match version when given, are checked by the write. */
   private async writeOne(
     ownerId: string,
     id: string,
     changes: Record<string, unknown>,
+    expected?: VersionPrecondition,
   ): Promise<Task> {
-    const result = await this.tasks
+    const builder = this.tasks
       .createQueryBuilder()
       .update(Task)
       .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('id = :id AND user_id = :ownerId', { id, ownerId })
-      .returning('*')
-      .execute();
+      .where('id = :id AND user_id = :ownerId', { id, ownerId });
+    if (Array.isArray(expected))
+      builder.andWhere('version = ANY(:versions)', { versions: expected });
+    const result = await builder.returning('*').execute();
     const row = (result.raw as Record<string, unknown>[])[0];
-    if (!row) throw taskNotFound();
+    if (!row) throw await this.missingOrStale(ownerId, id);
     return this.tasks.create(fromRow(row));
+  }
+
+  /** After a write that matched no row: 412 when the task is there (its version moved on), else 404. */
+  private async missingOrStale(ownerId: string, id: string) {
+    const current = await this.tasks.findOne({
+      select: { id: true, version: true },
+      where: { id, userId: ownerId },
+    });
+    return current ? preconditionFailed(etagOf(current)) : taskNotFound();
   }
 }
 

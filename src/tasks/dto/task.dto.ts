@@ -5,13 +5,11 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
-  Max,
-  Min,
   IsOptional,
   IsString,
   ValidateIf,
 } from 'class-validator';
+import { PageQuery } from '../../common/paging';
 import { CodePointLength, IsIsoDateTime, ToDate, Trim } from '../../common/validation';
 import { PRIORITIES, type Priority } from '../task.entity';
 
@@ -96,37 +94,82 @@ export class CompleteTaskDto {
   completed?: boolean;
 }
 
-export const TASK_SORTS = ['created', 'title'] as const;
+export const TASK_SORTS = ['created', 'updated', 'title', 'due_date', 'priority'] as const;
+export type TaskSort = (typeof TASK_SORTS)[number];
 export const TASK_STATUSES = ['all', 'pending', 'completed'] as const;
 export const ORDERS = ['asc', 'desc'] as const;
 
-const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
+/** A repeated query parameter arrives as an array: it gets this message instead of a type error. */
+const ONCE = (name: string) => `${name} must be given once, as a string`;
 
-export class ListTasksQuery {
+export class ListTasksQuery extends PageQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, default: 'all' })
   @IsOptional()
   @IsIn(TASK_STATUSES, { message: `status must be one of ${TASK_STATUSES.join(', ')}` })
   status: (typeof TASK_STATUSES)[number] = 'all';
 
-  @ApiPropertyOptional({ enum: TASK_SORTS, default: 'created' })
+  @ApiPropertyOptional({
+    description:
+      'Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.',
+    maxLength: 200,
+    example: 'report',
+  })
+  @IsOptional()
+  @CodePointLength(0, 200, { message: 'q must be at most 200 characters' })
+  @IsString({ message: ONCE('q') })
+  q?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES })
+  @IsOptional()
+  @IsIn(PRIORITIES, { message: `priority must be one of ${PRIORITIES.join(', ')}` })
+  priority?: Priority;
+
+  @ApiPropertyOptional({
+    description: 'Tasks carrying this tag (matched lower-cased)',
+    example: 'work',
+  })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @CodePointLength(1, 50, { message: 'tag must be 1 to 50 characters' })
+  @IsString({ message: ONCE('tag') })
+  tag?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)',
+    example: '2026-12-08',
+  })
+  @IsOptional()
+  @ToDate()
+  @IsIsoDateTime()
+  due_before?: Date;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)',
+    example: '2026-12-01',
+  })
+  @IsOptional()
+  @ToDate()
+  @IsIsoDateTime()
+  due_after?: Date;
+
+  @ApiPropertyOptional({
+    enum: TASK_SORTS,
+    default: 'created',
+    description:
+      'title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id',
+  })
   @IsOptional()
   @IsIn(TASK_SORTS, { message: `sort must be one of ${TASK_SORTS.join(', ')}` })
-  sort: (typeof TASK_SORTS)[number] = 'created';
+  sort: TaskSort = 'created';
 
   @ApiPropertyOptional({ enum: ORDERS, default: 'desc' })
   @IsOptional()
   @IsIn(ORDERS, { message: 'order must be asc or desc' })
   order: (typeof ORDERS)[number] = 'desc';
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Transform(({ value }) =>
-    typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
-  )
-  @IsInt({ message: LIMIT_MESSAGE })
-  @Min(1, { message: LIMIT_MESSAGE })
-  @Max(100, { message: LIMIT_MESSAGE })
-  limit: number = 50;
 }
 
 export class TaskResponse {

@@ -1,0 +1,192 @@
+/**
+ * EXPLAIN (ANALYZE) of one user's task list, for every sort (both orders, first page and a deep
+ * page through a cursor) and every filter, on a database of 110,000 tasks where one user owns
+ * 10,000. Prints, per case, the scans PostgreSQL chose. Runs on the server DATABASE_URL names
+ * (in a scratch database it drops afterwards), or on a fresh embedded server when it is unset.
+ *
+ *   npm run explain:plans                                          # embedded PostgreSQL
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run explain:plans
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { pageQuery, type SortOrder } from '../src/common/paging/keyset';
+import { dataSourceOptions } from '../src/database/data-source-options';
+import { startEmbeddedDatabase } from '../src/database/embedded-database';
+import { runMigrations } from '../src/database/migrate';
+import type { ListTasksQuery, TaskSort } from '../src/tasks/dto/task.dto';
+import { Task } from '../src/tasks/task.entity';
+import { TASK_SORT_SPECS, taskFilters } from '../src/tasks/task-list';
+
+const USERS = 101;
+const OWNER_TASKS = 10_000;
+const OTHER_TASKS = 1_000;
+
+async function main() {
+  let serverUrl = process.env.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'task-api-explain-'));
+  if (!serverUrl) {
+    const embedded = await startEmbeddedDatabase(dataDir);
+    serverUrl = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const name = `task_api_explain_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const dataSource = await new DataSource(
+    dataSourceOptions({ url: url.toString(), poolMax: 2 }),
+  ).initialize();
+  try {
+    await runMigrations(dataSource);
+    const [{ server_version: version }] = await dataSource.query('SHOW server_version');
+    const trgm = await dataSource.query(`SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'`);
+    console.log(`PostgreSQL ${version}; pg_trgm ${trgm.length ? 'installed' : 'NOT installed'}`);
+    const ownerId = await fill(dataSource);
+    await explainAll(dataSource, ownerId);
+  } finally {
+    await dataSource.destroy();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+    await stopEmbedded?.();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Users and tasks made by generate_series; returns the id of the user owning 10,000 tasks. */
+async function fill(db: DataSource): Promise<string> {
+  await db.query(
+    `INSERT INTO users (email, password_hash)
+     SELECT 'user' || g || '@example.com', 'x' FROM generate_series(1, ${USERS}) g`,
+  );
+  const [{ id: ownerId }] = await db.query(
+    `SELECT id FROM users WHERE email = 'user1@example.com'`,
+  );
+  const words = `ARRAY['report','invoice','meeting','groceries','deploy','review','dentist','budget']`;
+  const tags = `ARRAY['work','home','q4','errand','urgent','later']`;
+  await db.query(
+    `
+    INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at)
+    SELECT u.id,
+           initcap((${words})[1 + (g * 7) % 8]) || ' ' || g,
+           CASE WHEN g % 3 = 0 THEN 'notes about ' || (${words})[1 + (g * 5) % 8] || ' number ' || g END,
+           g % 4 = 0,
+           CASE WHEN g % 4 = 0 THEN now() - (g || ' minutes')::interval END,
+           (ARRAY['low','medium','high'])[1 + g % 3],
+           CASE WHEN g % 10 < 7 THEN now() + ((g % 400) || ' hours')::interval END,
+           ARRAY[(${tags})[1 + g % 6]] || CASE WHEN g % 5 = 0 THEN ARRAY['urgent'] ELSE '{}'::text[] END,
+           now() - (g || ' seconds')::interval,
+           now() - ((g * 13 % 100000) || ' seconds')::interval
+      FROM users u
+      CROSS JOIN LATERAL generate_series(1, CASE WHEN u.id = $1 THEN ${OWNER_TASKS} ELSE ${OTHER_TASKS} END) g`,
+    [ownerId],
+  );
+  await db.query('ANALYZE');
+  const [{ count }] = await db.query('SELECT count(*)::int AS count FROM tasks');
+  console.log(`${count} tasks, ${OWNER_TASKS} of them owned by the user listed below\n`);
+  return ownerId;
+}
+
+interface Case {
+  label: string;
+  query: Partial<ListTasksQuery>;
+  deep?: boolean;
+}
+
+async function explainAll(db: DataSource, ownerId: string) {
+  const cases: Case[] = [];
+  for (const sort of Object.keys(TASK_SORT_SPECS) as TaskSort[]) {
+    for (const order of ['asc', 'desc'] as SortOrder[]) {
+      cases.push({ label: `sort=${sort}&order=${order}`, query: { sort, order } });
+      cases.push({
+        label: `sort=${sort}&order=${order} (page 100)`,
+        query: { sort, order },
+        deep: true,
+      });
+    }
+  }
+  const filters: [string, Partial<ListTasksQuery>][] = [
+    ['status=pending', { status: 'pending' }],
+    ['status=completed', { status: 'completed' }],
+    ['q=invoice', { q: 'invoice' }],
+    ['q=number 12', { q: 'number 12' }],
+    ['q=9999 (rare)', { q: '9999' }],
+    ['q=voice 99 (rare, title only)', { q: 'voice 99' }],
+    ['priority=high', { priority: 'high' }],
+    ['tag=urgent', { tag: 'urgent' }],
+    ['tag=q4', { tag: 'q4' }],
+    ['due_before=+2 days', { due_before: new Date(Date.now() + 2 * 86_400_000) }],
+    ['due_after=+10 days', { due_after: new Date(Date.now() + 10 * 86_400_000) }],
+    [
+      'status=pending&priority=high&tag=work&due_before=+7d&sort=due_date&order=asc',
+      {
+        status: 'pending',
+        priority: 'high',
+        tag: 'work',
+        due_before: new Date(Date.now() + 7 * 86_400_000),
+        sort: 'due_date',
+        order: 'asc',
+      },
+    ],
+  ];
+  for (const [label, query] of filters) cases.push({ label, query });
+
+  console.log('case | page query: scans (ms) | X-Total-Count query: scans (ms)');
+  for (const { label, query, deep } of cases) {
+    const full: ListTasksQuery = {
+      status: 'all',
+      sort: 'created',
+      order: 'desc',
+      limit: 50,
+      ...query,
+    } as ListTasksQuery;
+    const base = db.createQueryBuilder(Task, 'task').where('task.user_id = :ownerId', { ownerId });
+    for (const condition of taskFilters(full)) base.andWhere(condition.sql, condition.params);
+    const request = { sort: TASK_SORT_SPECS[full.sort], order: full.order, limit: full.limit };
+    let after: (string | null)[] | undefined;
+    if (deep) {
+      // The cursor of page 100: the sort keys of row 5,000, as fetchPage would have issued.
+      const [row] = await pageQuery(base, { ...request, limit: 0 }, undefined)
+        .offset(4_999)
+        .limit(1)
+        .getRawMany();
+      after = request.sort.keys.map((_, index) => row[`page_key_${index}`]);
+    }
+    const page = await explain(db, pageQuery(base, request, after).getQueryAndParameters());
+    const count = deep ? { scans: '-', ms: 0 } : await explain(db, countQuery(base));
+    console.log(
+      `${label} | ${page.scans} (${page.ms} ms) | ${count.scans}${deep ? '' : ` (${count.ms} ms)`}`,
+    );
+  }
+}
+
+function countQuery(base: ReturnType<DataSource['createQueryBuilder']>): [string, unknown[]] {
+  return base.clone().select('COUNT(DISTINCT(task.id))', 'cnt').getQueryAndParameters();
+}
+
+/** The scan nodes of the plan (with their index) and the execution time. */
+async function explain(db: DataSource, [sql, params]: [string, unknown[]]) {
+  const [{ 'QUERY PLAN': plan }] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+  const scans: string[] = [];
+  const walk = (node: Record<string, any>) => {
+    if (/Scan/.test(node['Node Type'])) {
+      scans.push(
+        node['Index Name'] ? `${node['Node Type']} ${node['Index Name']}` : node['Node Type'],
+      );
+    }
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(plan[0].Plan);
+  return { scans: scans.join(' + '), ms: Number(plan[0]['Execution Time'].toFixed(2)) };
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+export * from './cursor';
+export * from './keyset';
+export * from './page-headers';
+export * from './page.query';

@@ -1,0 +1,148 @@
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { CursorCodec, CursorValues } from './cursor';
+
+/**
+ * Keyset paging shared by every list of the API.
+ *
+ * A list describes each of its sorts as a `SortSpec`: SQL expressions over the query's alias,
+ * most significant first, ending with a unique non-null key (the id) so that the order is total.
+ * A nullable key sorts its NULLs last in both directions. All keys follow the requested order.
+ *
+ *   const byDue: SortSpec = { name: 'tasks:due_date', keys: [
+ *     { sql: 'task.due_date', nullable: true }, { sql: 'task.id' } ] };
+ *   const page = await fetchPage(queryBuilderWithFilters, { sort: byDue, order, limit, cursor }, codec);
+ *   setPageHeaders(reply, request.url, page);
+ *
+ * The cursor carries the sort keys of the last row served, read back from PostgreSQL as text
+ * (so timestamps keep their microseconds) and compared as the expression's own type, so
+ * following `rel="next"` visits each row once even while rows are being added.
+ */
+export interface SortKey {
+  sql: string;
+  nullable?: boolean;
+}
+
+export interface SortSpec {
+  /** Identifies the list and sort; a cursor is only accepted by the spec (and order) it came from. */
+  name: string;
+  keys: SortKey[];
+}
+
+export type SortOrder = 'asc' | 'desc';
+
+export interface PageRequest {
+  sort: SortSpec;
+  order: SortOrder;
+  limit: number;
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Rows matching the filters, all pages together. */
+  total: number;
+  /** Null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface OrderTerm {
+  sql: string;
+  direction: 'ASC' | 'DESC';
+  nulls?: 'NULLS LAST';
+}
+
+export function orderTerms(spec: SortSpec, order: SortOrder): OrderTerm[] {
+  const direction = order === 'asc' ? 'ASC' : 'DESC';
+  return spec.keys.map((key) => ({
+    sql: key.sql,
+    direction,
+    ...(key.nullable ? { nulls: 'NULLS LAST' as const } : {}),
+  }));
+}
+
+/**
+ * "Comes after the cursor" in the given sort, as SQL with named parameters (`:page_0`, ...).
+ * Runs of non-nullable keys become one row comparison, which PostgreSQL turns into an index range.
+ */
+export function seekPredicate(
+  spec: SortSpec,
+  order: SortOrder,
+  values: CursorValues,
+): { sql: string; params: Record<string, string> } {
+  const params: Record<string, string> = {};
+  const op = order === 'asc' ? '>' : '<';
+  const param = (index: number) => {
+    params[`page_${index}`] = values[index] as string;
+    return `:page_${index}`;
+  };
+  const after = (from: number): string => {
+    const keys = spec.keys.slice(from);
+    if (keys.every((key) => !key.nullable)) {
+      if (keys.some((_, i) => values[from + i] === null)) return 'FALSE';
+      const left = keys.map((key) => key.sql);
+      const right = keys.map((_, i) => param(from + i));
+      return keys.length === 1
+        ? `${left[0]} ${op} ${right[0]}`
+        : `(${left.join(', ')}) ${op} (${right.join(', ')})`;
+    }
+    const key = spec.keys[from];
+    const rest = from + 1 < spec.keys.length ? after(from + 1) : 'FALSE';
+    if (values[from] === null) {
+      // A NULL key is last: only rows with a NULL key and later further keys follow.
+      return key.nullable ? `(${key.sql} IS NULL AND ${rest})` : 'FALSE';
+    }
+    const value = param(from);
+    const laterNulls = key.nullable ? ` OR ${key.sql} IS NULL` : '';
+    return `(${key.sql} ${op} ${value}${laterNulls} OR (${key.sql} = ${value} AND ${rest}))`;
+  };
+  return { sql: after(0), params };
+}
+
+const scopeOf = (request: PageRequest) => `${request.sort.name}:${request.order}`;
+
+/**
+ * One page of `query` (which carries the filters and nothing else): the total, the rows after the
+ * cursor in the requested sort, and the cursor of the next page when there is one.
+ */
+export async function fetchPage<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  request: PageRequest,
+  codec: CursorCodec,
+): Promise<Page<T>> {
+  const { sort, limit } = request;
+  // Decoded first: a bad cursor is a 400 before any query runs.
+  const after =
+    request.cursor !== undefined
+      ? codec.decode(scopeOf(request), request.cursor, sort.keys.length)
+      : undefined;
+  const total = await query.clone().getCount();
+  const paged = pageQuery(query, request, after);
+  const { entities, raw } = await paged.getRawAndEntities();
+  const items = entities.slice(0, limit);
+  const last = raw[items.length - 1] as Record<string, string | null> | undefined;
+  const nextCursor =
+    entities.length > limit && last
+      ? codec.encode(
+          scopeOf(request),
+          sort.keys.map((_, index) => last[`page_key_${index}`]),
+        )
+      : null;
+  return { items, total, nextCursor };
+}
+
+/** The query for one page (limit + 1 rows, to know whether a next page exists). */
+export function pageQuery<T extends ObjectLiteral>(
+  query: SelectQueryBuilder<T>,
+  { sort, order, limit }: PageRequest,
+  after?: CursorValues,
+): SelectQueryBuilder<T> {
+  const paged = query.clone();
+  if (after) {
+    const seek = seekPredicate(sort, order, after);
+    paged.andWhere(seek.sql, seek.params);
+  }
+  for (const term of orderTerms(sort, order))
+    paged.addOrderBy(term.sql, term.direction, term.nulls);
+  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, `page_key_${index}`));
+  return paged.limit(limit + 1);
+}

@@ -1,0 +1,28 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
+
+/** `limit` and `cursor`, shared by every list's query DTO (extend it). */
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Transform(({ value }) =>
+    typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
+  )
+  @IsInt({ message: LIMIT_MESSAGE })
+  @Min(1, { message: LIMIT_MESSAGE })
+  @Max(100, { message: LIMIT_MESSAGE })
+  limit: number = 50;
+
+  @ApiPropertyOptional({
+    description: 'Opaque position from the `Link: <...>; rel="next"` header of the previous page',
+  })
+  @IsOptional()
+  @MaxLength(2048, {
+    message: 'cursor is malformed: pass the cursor of a rel="next" link unchanged',
+  })
+  @IsString({ message: 'cursor must be given once, as a string' })
+  cursor?: string;
+}

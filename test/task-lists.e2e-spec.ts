@@ -1,0 +1,397 @@
+import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
+import { createTestApp, TestApp } from './support/test-app';
+
+/** Follows rel="next" from `url` to the end; returns every page's ids in order. */
+async function allPages(t: TestApp, user: Registered, url: string) {
+  const ids: string[] = [];
+  const totals = new Set<string>();
+  let next: string | undefined = url;
+  for (let pages = 0; next && pages < 100; pages++) {
+    const response: { body: any; headers: any } = await t
+      .http()
+      .get(next)
+      .set(user.auth)
+      .expect(200);
+    ids.push(...response.body.map((task: { id: string }) => task.id));
+    totals.add(response.headers['x-total-count']);
+    next = /<([^>]+)>; rel="next"/.exec(response.headers.link ?? '')?.[1];
+  }
+  return { ids, totals };
+}
+
+const titles = (body: { title: string }[]) => body.map((task) => task.title);
+
+describe('Task lists: filters, sorting, keyset paging', () => {
+  let t: TestApp;
+  let user: Registered;
+  let tasks: Record<string, any>[];
+  beforeAll(async () => {
+    t = await createTestApp();
+    user = await registerUser(t);
+    const fields: Record<string, unknown>[] = [
+      { title: 'alpha report', priority: 'high', tags: ['work'], due_date: '2026-12-03' },
+      { title: 'Bravo 100% done', priority: 'low', tags: ['home'], completed: true },
+      {
+        title: 'charlie',
+        description: 'under_score here',
+        priority: 'medium',
+        due_date: '2026-12-01',
+      },
+      { title: 'Delta', priority: 'high', tags: ['work', 'q4'], due_date: '2026-12-10' },
+      { title: 'echo', description: 'mentions REPORT', priority: 'low', completed: true },
+      { title: 'foxtrot', priority: 'medium', tags: ['work'], due_date: '2026-12-03' },
+      { title: 'Golf', priority: 'high' },
+    ];
+    tasks = [];
+    for (const f of fields) tasks.push(await createTask(t, user, f));
+    // Another user's tasks never show up.
+    const other = await registerUser(t);
+    await createTask(t, other, { title: 'alpha of someone else', tags: ['work'] });
+  });
+  afterAll(() => t.close());
+
+  const list = (query: string) => t.http().get(`/api/me/tasks${query}`).set(user.auth);
+
+  describe('filters', () => {
+    it.each([
+      ['?status=pending', ['Golf', 'foxtrot', 'Delta', 'charlie', 'alpha report']],
+      ['?status=completed', ['echo', 'Bravo 100% done']],
+      ['?q=REPORT', ['echo', 'alpha report']],
+      ['?q=100%25', ['Bravo 100% done']],
+      ['?q=%25', ['Bravo 100% done']],
+      ['?q=_', ['charlie']],
+      ['?q=ch_rlie', []],
+      ['?priority=high', ['Golf', 'Delta', 'alpha report']],
+      ['?tag=WORK', ['foxtrot', 'Delta', 'alpha report']],
+      ['?tag=q4', ['Delta']],
+      ['?due_before=2026-12-03', ['charlie']],
+      ['?due_after=2026-12-03', ['foxtrot', 'Delta', 'alpha report']],
+      ['?due_after=2026-12-02&due_before=2026-12-04T00:00:00Z', ['foxtrot', 'alpha report']],
+      [
+        '?status=pending&priority=high&tag=work&due_before=2026-12-08&sort=due_date&order=asc',
+        ['alpha report'],
+      ],
+      ['?q=', ['Golf', 'foxtrot', 'echo', 'Delta', 'charlie', 'Bravo 100% done', 'alpha report']],
+    ])('%s', async (query, expected) => {
+      const response = await list(query).expect(200);
+      expect(titles(response.body)).toEqual(expected);
+      expect(response.headers['x-total-count']).toBe(String(expected.length));
+      expect(response.headers.link).toBeUndefined();
+    });
+  });
+
+  describe('sorting', () => {
+    it.each([
+      [
+        'created',
+        'asc',
+        ['alpha report', 'Bravo 100% done', 'charlie', 'Delta', 'echo', 'foxtrot', 'Golf'],
+      ],
+      [
+        'title',
+        'asc',
+        ['alpha report', 'Bravo 100% done', 'charlie', 'Delta', 'echo', 'foxtrot', 'Golf'],
+      ],
+      [
+        'title',
+        'desc',
+        ['Golf', 'foxtrot', 'echo', 'Delta', 'charlie', 'Bravo 100% done', 'alpha report'],
+      ],
+    ])('sort=%s order=%s', async (sort, order, expected) => {
+      const response = await list(`?sort=${sort}&order=${order}`).expect(200);
+      expect(titles(response.body)).toEqual(expected);
+    });
+
+    it('due_date puts tasks without one last in both orders, ties by id', async () => {
+      const byId = (a: string, b: string) => (a < b ? -1 : 1);
+      const [alpha, , charlie, delta, , foxtrot] = tasks;
+      const sameDay = [alpha.id, foxtrot.id].sort(byId);
+      const asc = await list('?sort=due_date&order=asc').expect(200);
+      expect(asc.body.slice(0, 4).map((x: any) => x.id)).toEqual([
+        charlie.id,
+        ...sameDay,
+        delta.id,
+      ]);
+      expect(asc.body.slice(4).every((x: any) => x.due_date === null)).toBe(true);
+      const desc = await list('?sort=due_date&order=desc').expect(200);
+      expect(desc.body.slice(0, 4).map((x: any) => x.id)).toEqual([
+        delta.id,
+        ...sameDay.reverse(),
+        charlie.id,
+      ]);
+      expect(desc.body.slice(4).every((x: any) => x.due_date === null)).toBe(true);
+    });
+
+    it('priority orders high > medium > low', async () => {
+      const desc = await list('?sort=priority&order=desc').expect(200);
+      expect(desc.body.map((x: any) => x.priority)).toEqual([
+        'high',
+        'high',
+        'high',
+        'medium',
+        'medium',
+        'low',
+        'low',
+      ]);
+      const asc = await list('?sort=priority&order=asc').expect(200);
+      expect(asc.body.map((x: any) => x.priority)).toEqual([
+        'low',
+        'low',
+        'medium',
+        'medium',
+        'high',
+        'high',
+        'high',
+      ]);
+    });
+
+    it('updated follows the last write', async () => {
+      await t
+        .http()
+        .patch(`/api/me/tasks/${tasks[2].id}`)
+        .set(user.auth)
+        .send({ title: 'charlie' })
+        .expect(200);
+      const response = await list('?sort=updated&order=desc&limit=1').expect(200);
+      expect(response.body[0].id).toBe(tasks[2].id);
+    });
+  });
+
+  describe('keyset paging', () => {
+    const sorts = ['created', 'updated', 'title', 'due_date', 'priority'];
+    it.each(
+      sorts.flatMap((sort) => [
+        [sort, 'asc'],
+        [sort, 'desc'],
+      ]),
+    )('rel="next" visits every task once: sort=%s order=%s', async (sort, order) => {
+      const whole = await list(`?sort=${sort}&order=${order}&limit=100`).expect(200);
+      const { ids, totals } = await allPages(
+        t,
+        user,
+        `/api/me/tasks?sort=${sort}&order=${order}&limit=2`,
+      );
+      expect(ids).toEqual(whole.body.map((x: any) => x.id));
+      expect(ids).toHaveLength(7);
+      expect([...totals]).toEqual(['7']);
+    });
+
+    it('ties (same timestamps, title, due date, priority) are broken by id across pages', async () => {
+      const ties = await registerUser(t);
+      // One INSERT: identical created_at and updated_at (now() is per transaction).
+      await t.sql(
+        `INSERT INTO tasks (user_id, title, priority, due_date)
+         SELECT $1, CASE WHEN g % 2 = 0 THEN 'Same' ELSE 'same' END, 'medium',
+                CASE WHEN g <= 4 THEN timestamptz '2026-12-01' END
+           FROM generate_series(1, 9) g`,
+        [ties.id],
+      );
+      const rows = await t.sql<{ id: string }>(
+        'SELECT id FROM tasks WHERE user_id = $1 ORDER BY id',
+        [ties.id],
+      );
+      const byId = rows.map((row) => row.id);
+      for (const sort of sorts) {
+        for (const order of ['asc', 'desc']) {
+          const { ids } = await allPages(
+            t,
+            ties,
+            `/api/me/tasks?sort=${sort}&order=${order}&limit=2`,
+          );
+          if (sort === 'due_date') {
+            // Dated ones first, then the undated ones, each group by id.
+            const dated = await t.sql<{ id: string }>(
+              `SELECT id FROM tasks WHERE user_id = $1 AND due_date IS NOT NULL ORDER BY id ${order}`,
+              [ties.id],
+            );
+            const undated = await t.sql<{ id: string }>(
+              `SELECT id FROM tasks WHERE user_id = $1 AND due_date IS NULL ORDER BY id ${order}`,
+              [ties.id],
+            );
+            expect(ids).toEqual([...dated, ...undated].map((row) => row.id));
+          } else {
+            expect(ids).toEqual(order === 'asc' ? byId : [...byId].reverse());
+          }
+        }
+      }
+    });
+
+    it('the next link keeps the filters and the limit', async () => {
+      const response = await list('?status=pending&tag=work&limit=1&sort=title&order=asc').expect(
+        200,
+      );
+      expect(response.headers['x-total-count']).toBe('3');
+      const link = /<([^>]+)>; rel="next"/.exec(response.headers.link)![1];
+      const url = new URL(link, 'http://x');
+      expect(url.pathname).toBe('/api/me/tasks');
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        status: 'pending',
+        tag: 'work',
+        limit: '1',
+        sort: 'title',
+        order: 'asc',
+        cursor: expect.any(String),
+      });
+      const { ids } = await allPages(
+        t,
+        user,
+        '/api/me/tasks?status=pending&tag=work&limit=1&sort=title&order=asc',
+      );
+      expect(ids).toEqual([tasks[0].id, tasks[3].id, tasks[5].id]);
+    });
+
+    it('tasks added between pages neither repeat nor hide the ones not yet visited', async () => {
+      const pager = await registerUser(t);
+      const created: string[] = [];
+      for (let i = 0; i < 6; i++) created.push((await createTask(t, pager, { title: `p${i}` })).id);
+      const seen: string[] = [];
+      let next: string | undefined = '/api/me/tasks?limit=2';
+      while (next) {
+        const response: { body: any; headers: any } = await t
+          .http()
+          .get(next)
+          .set(pager.auth)
+          .expect(200);
+        seen.push(...response.body.map((x: any) => x.id));
+        await createTask(t, pager, { title: 'added meanwhile' });
+        next = /<([^>]+)>; rel="next"/.exec(response.headers.link ?? '')?.[1];
+      }
+      // Newest first: the new ones sort before the cursor, so the walk sees exactly the first six.
+      expect(seen).toEqual([...created].reverse());
+    });
+
+    it('default limit is 50', async () => {
+      const bulk = await registerUser(t);
+      await t.sql(
+        `INSERT INTO tasks (user_id, title) SELECT $1, 'bulk ' || g FROM generate_series(1, 51) g`,
+        [bulk.id],
+      );
+      const response = await t.http().get('/api/me/tasks').set(bulk.auth).expect(200);
+      expect(response.body).toHaveLength(50);
+      expect(response.headers['x-total-count']).toBe('51');
+      expect(response.headers.link).toMatch(/rel="next"/);
+    });
+  });
+
+  describe('bad parameters: 400 naming the parameter, never a 500', () => {
+    let cursor: string;
+    beforeAll(async () => {
+      const response = await list('?limit=1&sort=title&order=asc').expect(200);
+      cursor = new URL(/<([^>]+)>/.exec(response.headers.link)![1], 'http://x').searchParams.get(
+        'cursor',
+      )!;
+    });
+
+    it.each([
+      ['status=done', 'status'],
+      ['sort=random', 'sort'],
+      ['order=up', 'order'],
+      ['priority=urgent', 'priority'],
+      ['tag=', 'tag'],
+      [`tag=${'x'.repeat(51)}`, 'tag'],
+      ['tag=a&tag=b', 'tag'],
+      ['q=a&q=b', 'q'],
+      [`q=${'x'.repeat(201)}`, 'q'],
+      ['due_before=tomorrow', 'due_before'],
+      ['due_after=2026-02-30', 'due_after'],
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=abc', 'limit'],
+      ['cursor=garbage', 'cursor'],
+      ['cursor=', 'cursor'],
+      [`cursor=${'a'.repeat(3000)}`, 'cursor'],
+      ['unknown=1', 'unknown'],
+    ])('?%s', async (query, field) => {
+      const response = await list(`?${query}`);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field })]),
+      );
+    });
+
+    it('a tampered cursor is 400', async () => {
+      const [payload, mac] = cursor.split('.');
+      const forged = Buffer.from(
+        JSON.stringify(['zzz', '00000000-0000-0000-0000-000000000000']),
+      ).toString('base64url');
+      for (const bad of [
+        `${forged}.${mac}`,
+        `${payload}.${mac.slice(0, -2)}AA`,
+        `${payload}x.${mac}`,
+      ]) {
+        const response = await list(`?limit=1&sort=title&order=asc&cursor=${bad}`);
+        expectProblem(response, 400, 'VALIDATION_FAILED');
+        expect(response.body.errors[0].field).toBe('cursor');
+      }
+    });
+
+    it('a cursor is tied to the sort and order it was issued for', async () => {
+      for (const query of [
+        'sort=title&order=desc',
+        'sort=created&order=asc',
+        'sort=due_date&order=asc',
+      ]) {
+        const response = await list(`?${query}&cursor=${cursor}`);
+        expectProblem(response, 400, 'VALIDATION_FAILED');
+      }
+      await list(`?sort=title&order=asc&cursor=${cursor}`).expect(200);
+    });
+  });
+
+  describe('clear completed: DELETE /api/{user_id}/tasks?status=completed', () => {
+    it("deletes only the caller's completed tasks and answers {deleted: N}", async () => {
+      const owner = await registerUser(t);
+      const other = await registerUser(t);
+      await createTask(t, owner, { title: 'done 1', completed: true });
+      await createTask(t, owner, { title: 'done 2', completed: true });
+      const kept = await createTask(t, owner, { title: 'open' });
+      await createTask(t, other, { title: 'theirs', completed: true });
+      const response = await t
+        .http()
+        .delete('/api/me/tasks?status=completed')
+        .set(owner.auth)
+        .expect(200);
+      expect(response.body).toEqual({ deleted: 2 });
+      const rows = await t.sql<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [
+        owner.id,
+      ]);
+      expect(rows.map((row) => row.id)).toEqual([kept.id]);
+      const [{ count }] = await t.sql<{ count: string }>(
+        'SELECT count(*) FROM tasks WHERE user_id = $1',
+        [other.id],
+      );
+      expect(count).toBe('1');
+      expect(
+        (
+          await t
+            .http()
+            .delete(`/api/${owner.id}/tasks?status=completed`)
+            .set(owner.auth)
+            .expect(200)
+        ).body,
+      ).toEqual({ deleted: 0 });
+    });
+
+    it.each([
+      '',
+      '?status=pending',
+      '?status=all',
+      '?status=completed&priority=high',
+      '?status=completed&q=x',
+      '?status=completed&status=completed',
+    ])('any other filter is 400 and deletes nothing: %s', async (query) => {
+      const owner = await registerUser(t);
+      await createTask(t, owner, { title: 'done', completed: true });
+      expectProblem(
+        await t.http().delete(`/api/me/tasks${query}`).set(owner.auth),
+        400,
+        'VALIDATION_FAILED',
+      );
+      const [{ count }] = await t.sql<{ count: string }>(
+        'SELECT count(*) FROM tasks WHERE user_id = $1',
+        [owner.id],
+      );
+      expect(count).toBe('1');
+    });
+  });
+});

@@ -1,0 +1,262 @@
+import { IdempotencyStore } from '../src/common/idempotency';
+import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
+import { createTestApp, TestApp } from './support/test-app';
+
+describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
+  let t: TestApp;
+  let user: Registered;
+  beforeAll(async () => {
+    t = await createTestApp();
+    user = await registerUser(t);
+  });
+  afterAll(() => t.close());
+
+  const row = async (id: string) =>
+    (
+      await t.sql<{ title: string; version: number; completed: boolean }>(
+        'SELECT title, version, completed FROM tasks WHERE id = $1',
+        [id],
+      )
+    )[0];
+
+  describe('ETag / If-Match', () => {
+    it('GET returns the ETag; a write with it succeeds and moves the ETag on', async () => {
+      const task = await createTask(t, user, { title: 'v1' });
+      const got = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
+      expect(got.headers.etag).toBe('"1"');
+      const patched = await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .set('If-Match', got.headers.etag)
+        .send({ title: 'v2' })
+        .expect(200);
+      expect(patched.headers.etag).toBe('"2"');
+      expect(patched.body.title).toBe('v2');
+    });
+
+    it.each([
+      ['PUT', (id: string) => ['put', `/api/me/tasks/${id}`, { title: 'lost update' }]],
+      ['PATCH', (id: string) => ['patch', `/api/me/tasks/${id}`, { title: 'lost update' }]],
+      ['PATCH complete', (id: string) => ['patch', `/api/me/tasks/${id}/complete`, undefined]],
+      ['DELETE', (id: string) => ['delete', `/api/me/tasks/${id}`, undefined]],
+    ] as const)('%s with a stale If-Match gets 412 and changes nothing', async (_, call) => {
+      const task = await createTask(t, user, { title: 'original' });
+      // Another tab writes first.
+      await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .send({ title: 'tab 2' })
+        .expect(200);
+      const [method, url, body] = call(task.id) as unknown as [string, string, object | undefined];
+      const response = await (t.http() as any)
+        [method](url)
+        .set(user.auth)
+        .set('If-Match', '"1"')
+        .send(body);
+      expectProblem(response, 412, 'PRECONDITION_FAILED');
+      expect(response.headers.etag).toBe('"2"');
+      expect(await row(task.id)).toEqual({ title: 'tab 2', version: 2, completed: false });
+    });
+
+    it('the fresh ETag works for DELETE and the complete toggle', async () => {
+      const task = await createTask(t, user);
+      const done = await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}/complete`)
+        .set(user.auth)
+        .set('If-Match', '"1"')
+        .expect(200);
+      expect(done.body.completed).toBe(true);
+      await t
+        .http()
+        .delete(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .set('If-Match', done.headers.etag)
+        .expect(204);
+      expect(await row(task.id)).toBeUndefined();
+    });
+
+    it('a missing or foreign task is 404 whatever If-Match says', async () => {
+      const other = await registerUser(t);
+      const theirs = await createTask(t, other);
+      for (const tag of ['"1"', '"99"', '*']) {
+        expectProblem(
+          await t
+            .http()
+            .patch(`/api/me/tasks/${theirs.id}`)
+            .set(user.auth)
+            .set('If-Match', tag)
+            .send({ title: 'x' }),
+          404,
+          'TASK_NOT_FOUND',
+        );
+        expectProblem(
+          await t.http().delete(`/api/me/tasks/${theirs.id}`).set(user.auth).set('If-Match', tag),
+          404,
+          'TASK_NOT_FOUND',
+        );
+      }
+      expect((await row(theirs.id)).version).toBe(1);
+    });
+
+    it('If-Match: * and a list containing the current ETag match; weak tags never do', async () => {
+      const task = await createTask(t, user);
+      await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .set('If-Match', '*')
+        .send({ title: 'a' })
+        .expect(200);
+      await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .set('If-Match', '"7", "2"')
+        .send({ title: 'b' })
+        .expect(200);
+      expectProblem(
+        await t
+          .http()
+          .patch(`/api/me/tasks/${task.id}`)
+          .set(user.auth)
+          .set('If-Match', 'W/"3"')
+          .send({ title: 'c' }),
+        412,
+        'PRECONDITION_FAILED',
+      );
+      // Even a write that changes nothing checks the precondition.
+      expectProblem(
+        await t
+          .http()
+          .patch(`/api/me/tasks/${task.id}`)
+          .set(user.auth)
+          .set('If-Match', '"1"')
+          .send({}),
+        412,
+        'PRECONDITION_FAILED',
+      );
+      expect(await row(task.id)).toMatchObject({ title: 'b', version: 3 });
+    });
+
+    it.each(['3', 'abc', '"3', '"3",,x'])(
+      'a malformed If-Match (%s) is 400 and changes nothing',
+      async (value) => {
+        const task = await createTask(t, user, { title: 'kept' });
+        const response = await t
+          .http()
+          .patch(`/api/me/tasks/${task.id}`)
+          .set(user.auth)
+          .set('If-Match', value)
+          .send({ title: 'x' });
+        expectProblem(response, 400, 'VALIDATION_FAILED');
+        expect(response.body.errors[0].field).toBe('If-Match');
+        expect(await row(task.id)).toMatchObject({ title: 'kept', version: 1 });
+      },
+    );
+  });
+
+  describe('Idempotency-Key on POST /api/{user_id}/tasks', () => {
+    const post = (who: Registered, key: string, body: object) =>
+      t.http().post('/api/me/tasks').set(who.auth).set('Idempotency-Key', key).send(body);
+    const count = async (who: Registered) =>
+      Number(
+        (
+          await t.sql<{ n: string }>('SELECT count(*) AS n FROM tasks WHERE user_id = $1', [who.id])
+        )[0].n,
+      );
+
+    it('a retry returns the first response (status, body, Location, ETag) and creates nothing', async () => {
+      const who = await registerUser(t);
+      const first = await post(who, 'key-1', { title: 'Pay rent', tags: ['home'] }).expect(201);
+      const again = await post(who, 'key-1', { tags: ['home'], title: 'Pay rent' }).expect(201);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers.location).toBe(first.headers.location);
+      expect(again.headers.etag).toBe('"1"');
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      expect(await count(who)).toBe(1);
+    });
+
+    it('keys are per user', async () => {
+      const a = await registerUser(t);
+      const b = await registerUser(t);
+      const fromA = await post(a, 'shared', { title: 'x' }).expect(201);
+      const fromB = await post(b, 'shared', { title: 'x' }).expect(201);
+      expect(fromB.body.id).not.toBe(fromA.body.id);
+      expect(fromB.body.user_id).toBe(b.id);
+    });
+
+    it('the same key with a different body is 422 IDEMPOTENCY_KEY_REUSED', async () => {
+      const who = await registerUser(t);
+      await post(who, 'k', { title: 'one' }).expect(201);
+      expectProblem(await post(who, 'k', { title: 'two' }), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expect(await count(who)).toBe(1);
+    });
+
+    it('concurrent requests with one key create exactly one task', async () => {
+      const who = await registerUser(t);
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, () => post(who, 'race', { title: 'once' })),
+      );
+      const ids = new Set<string>();
+      for (const response of responses) {
+        if (response.status === 409) expectProblem(response, 409, 'IDEMPOTENCY_KEY_IN_PROGRESS');
+        else {
+          expect(response.status).toBe(201);
+          ids.add(response.body.id);
+        }
+      }
+      expect(ids.size).toBe(1);
+      expect(await count(who)).toBe(1);
+    });
+
+    it('a failed request does not use up its key', async () => {
+      const who = await registerUser(t);
+      expectProblem(await post(who, 'retry-me', { title: '' }), 400, 'VALIDATION_FAILED');
+      await post(who, 'retry-me', { title: 'fixed' }).expect(201);
+    });
+
+    it('keys expire after 24 hours: then the key is new again, and the purge removes them', async () => {
+      const who = await registerUser(t);
+      const first = await post(who, 'old', { title: 'day 1' }).expect(201);
+      await t.sql(
+        `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = $1`,
+        [who.id],
+      );
+      const second = await post(who, 'old', { title: 'day 2' }).expect(201);
+      expect(second.body.id).not.toBe(first.body.id);
+      await post(who, 'stale', { title: 'x' }).expect(201);
+      await t.sql(
+        `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = $1 AND key = 'stale'`,
+        [who.id],
+      );
+      expect(await t.app.get(IdempotencyStore).purgeExpired()).toBeGreaterThanOrEqual(1);
+      const keys = await t.sql<{ key: string }>(
+        'SELECT key FROM idempotency_keys WHERE user_id = $1',
+        [who.id],
+      );
+      expect(keys.map((k) => k.key)).toEqual(['old']);
+    });
+
+    it.each([
+      ['empty', ''],
+      ['too long', 'k'.repeat(256)],
+      ['with spaces', 'has space'],
+      ['non-ASCII', 'clé'],
+    ])('a bad key (%s) is 400 and creates nothing', async (_, key) => {
+      const who = await registerUser(t);
+      const response = await t
+        .http()
+        .post('/api/me/tasks')
+        .set(who.auth)
+        .set('Idempotency-Key', encodeURI(key) === key ? key : Buffer.from(key).toString('latin1'))
+        .send({ title: 'x' });
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors[0].field).toBe('Idempotency-Key');
+      expect(await count(who)).toBe(0);
+    });
+  });
+});
