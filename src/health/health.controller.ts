@@ -6,10 +6,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
 
 @ApiTags('Health')
 @Public()
+// Probes come often and from the orchestrator: never rate limited, whatever guard is added later.
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
