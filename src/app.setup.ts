@@ -23,7 +23,10 @@ export function requestIdFor(request: IncomingMessage): string {
 export interface CreateAppOptions {
   /** false: silent (the tests), unless `logDestination` asks for the log lines. */
   logger?: LoggerService | false;
-  /** Where the JSON log lines go instead of stdout (a test reads them from here). */
+  /**
+   * Where the JSON log lines go instead of stdout (a test reads them from here). nestjs-pino keeps
+   * one logger per process: the first app created in a process sets level and destination.
+   */
   logDestination?: DestinationStream;
 }
 
