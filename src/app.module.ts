@@ -5,17 +5,24 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { LoggingModule, LoggingOptions } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TasksModule } from './tasks/tasks.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
   /** `databaseUrl` is the URL actually used: the configured one or the embedded server's. */
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    databaseUrl: string,
+    logging: LoggingOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, logging),
         DatabaseModule.forRoot({
           url: databaseUrl,
           poolMax: config.databasePoolMax,
@@ -26,6 +33,7 @@ export class AppModule {
         TasksModule,
         AdminModule,
         HealthModule,
+        MetricsModule.forRoot(config),
       ],
     };
   }

@@ -5,6 +5,8 @@ import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
@@ -20,7 +22,13 @@ export function requestIdFor(request: IncomingMessage): string {
 }
 
 export interface CreateAppOptions {
+  /** false: silent (the tests), unless `logDestination` asks for the log lines. */
   logger?: LoggerService | false;
+  /**
+   * Where the JSON log lines go instead of stdout (a test reads them from here). nestjs-pino keeps
+   * one logger per process: the first app created in a process sets level and destination.
+   */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -38,18 +46,27 @@ export async function createApp(
     trustProxy: config.trustProxy as boolean | string[] | undefined,
     genReqId: requestIdFor,
   });
+  const silent = options.logger === false && !options.logDestination;
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, databaseUrl),
+    AppModule.forRoot(config, databaseUrl, {
+      level: silent ? 'silent' : undefined,
+      destination: options.logDestination,
+    }),
     adapter,
     // bodyParser off: configureHttp installs the only body parser (JSON).
-    { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false },
+    {
+      logger: silent ? false : options.logger || undefined,
+      bufferLogs: !silent,
+      bodyParser: false,
+    },
   );
+  // Nest's own log lines (start-up, ProblemFilter) become JSON lines with the request id too.
+  if (!silent && !options.logger) app.useLogger(app.get(PinoNestLogger));
   configureHttp(app);
   await configureSecurityHeaders(app, config);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   if (config.docsEnabled) setUpSwagger(app);
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

@@ -48,8 +48,10 @@ const UNAVAILABLE_NETWORK_CODES = new Set([
   'ENOTFOUND',
   'EPIPE',
 ]);
+// "not currently accepting connections" (55000) is what a database closed with
+// ALLOW_CONNECTIONS false answers on connect; 55000 alone also names other, query-level states.
 const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i;
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|is not currently accepting connections/i;
 
 /**
  * Turns every error into `application/problem+json` with a stable `code`. Client errors say what

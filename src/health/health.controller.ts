@@ -1,15 +1,18 @@
-import { Controller, Get } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from '../auth/public.decorator';
+import { ApiProblems } from '../common/api-problems.decorator';
+import { ProblemException } from '../common/problem';
+
+/** A load balancer probes often: a slow database counts as not ready. */
+const READY_TIMEOUT_MS = 1_500;
 
 @ApiTags('Health')
 @Public()
+// Probes come often and from the orchestrator: never rate limited, whatever guard is added later.
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -25,10 +28,31 @@ export class HealthController {
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOperation({ summary: 'Readiness: the database answers', operationId: 'ready' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer' })
-  ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1_500 })]);
+  @ApiOkResponse({
+    schema: {
+      example: {
+        status: 'ok',
+        info: { database: { status: 'up' } },
+        error: {},
+        details: { database: { status: 'up' } },
+      },
+    },
+  })
+  @ApiProblems(503)
+  async ready() {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: READY_TIMEOUT_MS }),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      throw new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'SERVICE_UNAVAILABLE',
+        `The database did not answer (within ${READY_TIMEOUT_MS} ms).`,
+      );
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createApp } from '../../src/app.setup';
+import { createApp, CreateAppOptions } from '../../src/app.setup';
 import { AppConfig, loadConfig } from '../../src/config/config';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -51,8 +51,14 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   };
 }
 
-/** The real app over HTTP on its own clean database; `env` overrides configuration. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * The real app over HTTP on its own clean database; `env` overrides configuration. Silent unless
+ * `options.logDestination` asks for the log lines.
+ */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: CreateAppOptions = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'task-api-data-'));
   const config = loadConfig({
@@ -67,7 +73,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     LOGIN_MAX_FAILURES_PER_IP: '1000000',
     ...env,
   });
-  const app = await createApp(config, database.url, { logger: false });
+  const app = await createApp(config, database.url, { logger: false, ...options });
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   return {

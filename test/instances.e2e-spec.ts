@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../src/app.setup';
+import { loadConfig } from '../src/config/config';
+import { createTask, expectProblem, registerUser, uniqueEmail } from './support/builders';
+import { createTestDatabase, TEST_JWT_SECRET, TestApp } from './support/test-app';
+
+jest.setTimeout(60_000);
+
+/** One more app instance on the same database, configured like the others (no shared memory). */
+async function startInstance(databaseUrl: string): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'task-api-instance-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: '3',
+  });
+  const app: NestFastifyApplication = await createApp(config, databaseUrl, { logger: false });
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    config,
+    databaseUrl,
+    http: () => request(app.getHttpServer()),
+    sql: (query, params) => app.get(DataSource).query(query, params),
+    close: async () => {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Two instances of the API on one PostgreSQL act as one service: nothing that decides an answer
+ * lives in one instance's memory.
+ */
+describe('Several instances on one database', () => {
+  let database: { url: string; drop: () => Promise<void> };
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // Started together on an empty database: the migration lock lets one migrate, the other wait.
+    [a, b] = await Promise.all([startInstance(database.url), startInstance(database.url)]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await database?.drop();
+  });
+
+  it('migrated the shared database exactly once', async () => {
+    const rows = await a.sql<{ name: string }>('SELECT name FROM migrations');
+    expect(rows.map((row) => row.name)).toEqual(['Init1763900000000']);
+  });
+
+  describe('tokens and data', () => {
+    it('accepts on B a token issued by A, and shows B what was written through A', async () => {
+      const user = await registerUser(a);
+      const task = await createTask(a, user, { title: 'Written through A' });
+      const me = await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      expect(me.body.id).toBe(user.id);
+      const fromA = await a.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
+      const fromB = await b.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
+      expect(fromB.body).toEqual(fromA.body);
+      expect(fromB.headers.etag).toBe(fromA.headers.etag);
+    });
+
+    it('accepts on B a login made on A', async () => {
+      const user = await registerUser(a);
+      const login = await a
+        .http()
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(200);
+      await b
+        .http()
+        .get('/api/auth/me')
+        .set('Authorization', `Bearer ${login.body.access_token}`)
+        .expect(200);
+    });
+  });
+
+  describe('revocation takes effect on the other instance at the next request', () => {
+    it('a revoked login (session) is refused on B', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await a.sql('UPDATE sessions SET revoked_at = now() WHERE user_id = $1', [user.id]);
+      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+    });
+
+    it('a bumped token version (password change) is refused on B', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/me/tasks').set(user.auth).expect(200);
+      await a.sql('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [user.id]);
+      expectProblem(await b.http().get('/api/me/tasks').set(user.auth), 401, 'UNAUTHENTICATED');
+    });
+
+    it('a banned user is refused on B, token and login alike', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await a.sql('UPDATE users SET banned = true, banned_at = now() WHERE id = $1', [user.id]);
+      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await b.http().post('/api/auth/login').send({ email: user.email, password: user.password }),
+        403,
+        'ACCOUNT_BANNED',
+      );
+    });
+
+    it('a deleted user is refused on B', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await a.sql('DELETE FROM users WHERE id = $1', [user.id]);
+      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+    });
+  });
+
+  describe('uniqueness holds across instances', () => {
+    it('an email registered on A is taken on B', async () => {
+      const email = uniqueEmail();
+      await a
+        .http()
+        .post('/api/auth/register')
+        .send({ email, password: 'password-123' })
+        .expect(201);
+      expectProblem(
+        await b
+          .http()
+          .post('/api/auth/register')
+          .send({ email: email.toUpperCase(), password: 'password-123' }),
+        409,
+        'EMAIL_TAKEN',
+      );
+    });
+
+    it('the same email registered on A and B at once: one 201, one 409, one row', async () => {
+      const email = uniqueEmail();
+      const responses = await Promise.all(
+        [a, b].map((instance) =>
+          instance.http().post('/api/auth/register').send({ email, password: 'password-123' }),
+        ),
+      );
+      expect(responses.map((response) => response.status).sort()).toEqual([201, 409]);
+      const rows = await b.sql('SELECT id FROM users WHERE email = $1', [email]);
+      expect(rows).toHaveLength(1);
+    });
+  });
+
+  // Cross-instance cases of later features (login throttling, logout, password change,
+  // Idempotency-Key replay) belong here, each in its own describe block using `a` and `b`.
+});
