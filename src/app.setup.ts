@@ -3,11 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
+import { BEARER, finishDocument } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -20,6 +21,8 @@ export function requestIdFor(request: IncomingMessage): string {
 
 export interface CreateAppOptions {
   logger?: LoggerService | false;
+  /** Routes and document only: no provider is instantiated, nothing connects (npm run openapi). */
+  preview?: boolean;
 }
 
 /**
@@ -41,7 +44,11 @@ export async function createApp(
     AppModule.forRoot(config, databaseUrl),
     adapter,
     // bodyParser off: configureHttp installs the only body parser (JSON).
-    { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false },
+    {
+      logger: options.logger ?? ['error', 'warn', 'log'],
+      bodyParser: false,
+      preview: options.preview,
+    },
   );
   configureHttp(app);
   app.useGlobalPipes(createValidationPipe());
@@ -81,16 +88,25 @@ function configureHttp(app: NestFastifyApplication) {
   );
 }
 
+const servedDocuments = new WeakMap<NestFastifyApplication, OpenAPIObject>();
+
+/** The OpenAPI document the app serves at /docs-json (undefined when DOCS_ENABLED is off). */
+export const openApiDocumentOf = (app: NestFastifyApplication) => servedDocuments.get(app);
+
 function setUpSwagger(app: NestFastifyApplication) {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Task API')
-      .setDescription(API_DESCRIPTION)
-      .setVersion('1.0.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
+  const document = finishDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Task API')
+        .setDescription(API_DESCRIPTION)
+        .setVersion('1.0.0')
+        .setLicense('MIT', 'https://opensource.org/license/mit')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER)
+        .build(),
+    ),
   );
+  servedDocuments.set(app, document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
