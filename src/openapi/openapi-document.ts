@@ -54,6 +54,15 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     operation.security = isPublic ? [] : [{ [BEARER]: [] }];
     const tags: string[] = operation.tags ?? [];
     tags.forEach((tag) => usedTags.add(tag));
+    // A path parameter documented without a type would reach the generated client as `unknown`.
+    for (const parameter of operation.parameters ?? []) {
+      const schema = parameter.schema ?? {};
+      if (
+        !('$ref' in parameter) &&
+        !['type', '$ref', 'oneOf', 'anyOf', 'allOf'].some((k) => k in schema)
+      )
+        parameter.schema = { type: 'string', ...schema };
+    }
     const responses: Record<string, any> = operation.responses;
     if (!isPublic) responses['401'] ??= problemResponse(401);
     responses['500'] ??= problemResponse(500);
