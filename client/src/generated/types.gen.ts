@@ -62,7 +62,7 @@ export type Problem = {
 export type RegisterDto = {
     email: string;
     password: string;
-    name?: string;
+    name?: string | null;
 };
 
 export type Session = {
