@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { operations } from '../src/openapi/openapi-document';
+import { getMetadataStorage } from 'class-validator';
+import { contractSchemaNames, operations } from '../src/openapi/openapi-document';
 import { generateOpenApiDocument } from '../src/openapi/write-openapi';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -77,5 +78,87 @@ describe('OpenAPI document', () => {
       }
     }
     expect(checked.length).toBe(operations(served as any).length);
+  });
+
+  it('documents the constraints the validators enforce (lengths, enums, integers, required)', () => {
+    const schemas: Record<string, any> = served.components.schemas;
+    const storage = getMetadataStorage() as unknown as {
+      validationMetadatas: Map<new () => unknown, unknown[]>;
+    };
+    const checked: string[] = [];
+    for (const target of storage.validationMetadatas.keys()) {
+      const rules = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false);
+      const properties = [...new Set(rules.map((rule) => rule.propertyName))];
+      const name = contractSchemaNames([target.name])[target.name] ?? target.name;
+      // A body DTO is a schema; a query DTO becomes the query parameters of its operations.
+      const places: {
+        where: string;
+        schemaOf: (p: string) => any;
+        required: (p: string) => boolean;
+      }[] = [];
+      if (schemas[name]) {
+        places.push({
+          where: name,
+          schemaOf: (property) => schemas[name].properties?.[property],
+          required: (property) => (schemas[name].required ?? []).includes(property),
+        });
+      }
+      for (const operation of operations(served as any)) {
+        const query = (operation.parameters ?? []).filter((p: any) => p.in === 'query');
+        const byName = new Map<string, any>(query.map((p: any) => [p.name, p]));
+        const sameNames =
+          byName.size === properties.length && properties.every((property) => byName.has(property));
+        if (schemas[name] || !sameNames) continue;
+        places.push({
+          where: `${operation.operationId} query`,
+          schemaOf: (property) => byName.get(property).schema,
+          required: (property) => byName.get(property).required === true,
+        });
+      }
+      for (const place of places) {
+        for (const property of properties) {
+          const own = rules.filter((rule) => rule.propertyName === property);
+          const schema = place.schemaOf(property);
+          const at = `${place.where}.${property}`;
+          expect([at, schema !== undefined]).toEqual([at, true]);
+          const optional = own.some((rule) => rule.type === 'conditionalValidation');
+          expect([at, 'required', place.required(property)]).toEqual([at, 'required', !optional]);
+          for (const rule of own) {
+            const s = rule.each ? schema.items : schema;
+            const [a, b] = (rule.constraints ?? []) as any[];
+            const expected: Record<string, Record<string, unknown>> = {
+              codePointLength: { minLength: a > 0 ? a : undefined, maxLength: b },
+              isLength: { minLength: a > 0 ? a : undefined, maxLength: b },
+              maxLength: { maxLength: a },
+              minLength: { minLength: a },
+              isIn: { enum: a },
+              isInt: { type: 'integer' },
+              min: { minimum: a },
+              max: { maximum: a },
+              arrayMaxSize: { maxItems: a },
+              arrayMinSize: { minItems: a },
+              isBoolean: { type: 'boolean' },
+              isString: { type: 'string' },
+              isArray: { type: 'array' },
+              isEmail: { format: 'email' },
+              isUuid: { format: 'uuid' },
+              isIsoDateTime: { format: 'date-time' },
+            };
+            for (const [keyword, value] of Object.entries(expected[rule.name ?? ''] ?? {})) {
+              expect([at, rule.name, keyword, s?.[keyword]]).toEqual([
+                at,
+                rule.name,
+                keyword,
+                value,
+              ]);
+            }
+          }
+        }
+        checked.push(place.where);
+      }
+    }
+    expect(checked).toEqual(
+      expect.arrayContaining(['CreateTaskDto', 'RegisterDto', 'listTasks query']),
+    );
   });
 });

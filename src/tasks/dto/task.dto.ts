@@ -115,7 +115,7 @@ export class ListTasksQuery {
   @IsIn(ORDERS, { message: 'order must be asc or desc' })
   order: (typeof ORDERS)[number] = 'desc';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Transform(({ value }) =>
     typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
