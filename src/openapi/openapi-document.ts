@@ -28,6 +28,15 @@ const HEADERS = {
     description: 'Seconds to wait before retrying',
     schema: { type: 'integer', example: 5 },
   },
+  'X-Total-Count': {
+    description: 'Number of rows matching the filters (all pages)',
+    schema: { type: 'integer', example: 57 },
+  },
+  Link: {
+    description:
+      'Present when there is a next page: its URL, with an opaque `cursor`; follow it until it is absent',
+    schema: { type: 'string', example: '</api/me/tasks?limit=20&cursor=eyJ2Ijo...>; rel="next"' },
+  },
 };
 const ref = (header: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${header}` });
 const HEADERS_BY_STATUS: Record<string, (keyof typeof HEADERS)[]> = {
@@ -41,9 +50,11 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /**
  * What every operation has in common, applied here once rather than on each route, so routes
- * added later get it right without per-route work: security from @Public(), the 401/500/503
- * problems, X-Request-Id (and Retry-After, WWW-Authenticate) on responses, contract schema
- * names, and a stable key order so the committed openapi.json only changes when the API does.
+ * added later get it right without per-route work: security from @Public(), the problems
+ * every route of a kind can answer (400/413/415 with a body, 401 when protected, 403 for Admin,
+ * 500, 503), X-Request-Id on every response (Retry-After, WWW-Authenticate where they apply,
+ * X-Total-Count and Link on paged lists), contract schema names, and a stable key order so the
+ * committed openapi.json only changes when the API does.
  */
 export function finishDocument(document: OpenAPIObject): OpenAPIObject {
   const finished = structuredClone(document);
@@ -64,10 +75,24 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
         parameter.schema = { type: 'string', ...schema };
     }
     const responses: Record<string, any> = operation.responses;
+    if (operation.requestBody) {
+      // The JSON body parser and the ValidationPipe answer these for any route with a body.
+      for (const status of [400, 413, 415]) responses[status] ??= problemResponse(status);
+    }
     if (!isPublic) responses['401'] ??= problemResponse(401);
+    if (tags.includes('Admin')) responses['403'] ??= problemResponse(403);
     responses['500'] ??= problemResponse(500);
     // Health has its own 503 (not a problem); everything else needs the database.
     if (!tags.includes('Health')) responses['503'] ??= problemResponse(503);
+    // A paged list (it takes a cursor) says so in headers on its 200.
+    const paged = (operation.parameters ?? []).some(
+      (p: any) => p.in === 'query' && p.name === 'cursor',
+    );
+    if (paged && responses['200'] && !('$ref' in responses['200'])) {
+      const headers = (responses['200'].headers ??= {});
+      headers['X-Total-Count'] ??= ref('X-Total-Count');
+      headers.Link ??= ref('Link');
+    }
     for (const [status, response] of Object.entries(responses)) {
       if ('$ref' in response) continue;
       response.headers = {
@@ -93,7 +118,7 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     tags,
     ...rest,
     paths: sortKeys(paths),
-    components: { ...components, headers: HEADERS },
+    components: { ...components, headers: usedHeaders(finished) },
   };
   return renameSchemas(ordered, contractSchemaNames(Object.keys(components?.schemas ?? {})));
 }
@@ -124,6 +149,14 @@ function renameSchemas(document: OpenAPIObject, names: Record<string, string>): 
     ),
   );
   return renamed;
+}
+
+/** Only the shared headers some response refers to (an unused component is a lint warning). */
+function usedHeaders(document: OpenAPIObject) {
+  const text = JSON.stringify(document.paths);
+  return Object.fromEntries(
+    Object.entries(HEADERS).filter(([name]) => text.includes(`"#/components/headers/${name}"`)),
+  );
 }
 
 export function operations(document: OpenAPIObject): Operation[] {

@@ -145,6 +145,14 @@ export type LoginErrors = {
      */
     403: Problem;
     /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
      * Too many requests (see Retry-After)
      */
     429: Problem;
@@ -212,6 +220,14 @@ export type UpdateMeErrors = {
      * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
      */
     401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -660,6 +676,14 @@ export type CompleteTaskErrors = {
      * Not found, or not yours
      */
     404: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
