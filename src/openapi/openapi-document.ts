@@ -60,48 +60,8 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
   const finished = structuredClone(document);
   const usedTags = new Set<string>();
   for (const operation of operations(finished)) {
-    const isPublic = operation[PUBLIC_OPERATION] === true;
-    delete operation[PUBLIC_OPERATION];
-    operation.security = isPublic ? [] : [{ [BEARER]: [] }];
-    const tags: string[] = operation.tags ?? [];
-    tags.forEach((tag) => usedTags.add(tag));
-    // A path parameter documented without a type would reach the generated client as `unknown`.
-    for (const parameter of operation.parameters ?? []) {
-      const schema = parameter.schema ?? {};
-      if (
-        !('$ref' in parameter) &&
-        !['type', '$ref', 'oneOf', 'anyOf', 'allOf'].some((k) => k in schema)
-      )
-        parameter.schema = { type: 'string', ...schema };
-    }
-    const responses: Record<string, any> = operation.responses;
-    if (operation.requestBody) {
-      // The JSON body parser and the ValidationPipe answer these for any route with a body.
-      for (const status of [400, 413, 415]) responses[status] ??= problemResponse(status);
-    }
-    if (!isPublic) responses['401'] ??= problemResponse(401);
-    if (tags.includes('Admin')) responses['403'] ??= problemResponse(403);
-    responses['500'] ??= problemResponse(500);
-    // Health has its own 503 (not a problem); everything else needs the database.
-    if (!tags.includes('Health')) responses['503'] ??= problemResponse(503);
-    // A paged list (it takes a cursor) says so in headers on its 200.
-    const paged = (operation.parameters ?? []).some(
-      (p: any) => p.in === 'query' && p.name === 'cursor',
-    );
-    if (paged && responses['200'] && !('$ref' in responses['200'])) {
-      const headers = (responses['200'].headers ??= {});
-      headers['X-Total-Count'] ??= ref('X-Total-Count');
-      headers.Link ??= ref('Link');
-    }
-    for (const [status, response] of Object.entries(responses)) {
-      if ('$ref' in response) continue;
-      response.headers = {
-        ...response.headers,
-        'X-Request-Id': ref('X-Request-Id'),
-        ...Object.fromEntries((HEADERS_BY_STATUS[status] ?? []).map((h) => [h, ref(h)])),
-      };
-    }
-    operation.responses = sortKeys(responses);
+    finishOperation(operation);
+    for (const tag of operation.tags ?? []) usedTags.add(tag);
   }
   const tags = [
     ...Object.keys(TAGS)
@@ -121,6 +81,47 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     components: { ...components, headers: usedHeaders(finished) },
   };
   return renameSchemas(ordered, contractSchemaNames(Object.keys(components?.schemas ?? {})));
+}
+
+function finishOperation(operation: Operation) {
+  const isPublic = operation[PUBLIC_OPERATION] === true;
+  delete operation[PUBLIC_OPERATION];
+  operation.security = isPublic ? [] : [{ [BEARER]: [] }];
+  const tags: string[] = operation.tags ?? [];
+  // A parameter documented without a type would reach the generated client as `unknown`.
+  for (const parameter of operation.parameters ?? []) {
+    const schema = parameter.schema ?? {};
+    const typed = ['type', '$ref', 'oneOf', 'anyOf', 'allOf'].some((key) => key in schema);
+    if (!('$ref' in parameter) && !typed) parameter.schema = { type: 'string', ...schema };
+  }
+  const responses: Record<string, any> = operation.responses;
+  if (operation.requestBody) {
+    // The JSON body parser and the ValidationPipe answer these for any route with a body.
+    for (const status of [400, 413, 415]) responses[status] ??= problemResponse(status);
+  }
+  if (!isPublic) responses['401'] ??= problemResponse(401);
+  if (tags.includes('Admin')) responses['403'] ??= problemResponse(403);
+  responses['500'] ??= problemResponse(500);
+  // Health has its own 503 (not a problem); everything else needs the database.
+  if (!tags.includes('Health')) responses['503'] ??= problemResponse(503);
+  // A paged list (it takes a cursor) says so in headers on its 200.
+  const paged = (operation.parameters ?? []).some(
+    (parameter: any) => parameter.in === 'query' && parameter.name === 'cursor',
+  );
+  if (paged && responses['200'] && !('$ref' in responses['200'])) {
+    const headers = (responses['200'].headers ??= {});
+    headers['X-Total-Count'] ??= ref('X-Total-Count');
+    headers.Link ??= ref('Link');
+  }
+  for (const [status, response] of Object.entries(responses)) {
+    if ('$ref' in response) continue;
+    response.headers = {
+      ...response.headers,
+      'X-Request-Id': ref('X-Request-Id'),
+      ...Object.fromEntries((HEADERS_BY_STATUS[status] ?? []).map((h) => [h, ref(h)])),
+    };
+  }
+  operation.responses = sortKeys(responses);
 }
 
 /**
