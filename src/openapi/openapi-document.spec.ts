@@ -28,7 +28,7 @@ describe('finishDocument', () => {
           parameters: [
             { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
           ],
-          responses: { '200': ok },
+          responses: { '200': { ...ok, description: '' } },
         },
       },
       '/api/auth/login': {
@@ -88,6 +88,10 @@ describe('finishDocument', () => {
       'X-Request-Id',
     ]);
     expect(login.responses['200']).toEqual({ $ref: '#/components/responses/X' });
+  });
+
+  it('never leaves a response description blank', () => {
+    expect(listUsers.responses['200'].description).toBe('OK');
   });
 
   it('types untyped parameters as strings', () => {

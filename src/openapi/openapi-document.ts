@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { problemResponse } from '../common/api-problems.decorator';
 
@@ -115,6 +116,8 @@ function finishOperation(operation: Operation) {
   }
   for (const [status, response] of Object.entries(responses)) {
     if ('$ref' in response) continue;
+    // Swagger UI shows the description next to the status: never leave it blank.
+    if (!response.description) response.description = STATUS_CODES[status] ?? status;
     response.headers = {
       ...response.headers,
       'X-Request-Id': ref('X-Request-Id'),

@@ -169,6 +169,9 @@ export type LoginErrors = {
 export type LoginError = LoginErrors[keyof LoginErrors];
 
 export type LoginResponses = {
+    /**
+     * OK
+     */
     200: Session;
 };
 
@@ -199,6 +202,9 @@ export type GetMeErrors = {
 export type GetMeError = GetMeErrors[keyof GetMeErrors];
 
 export type GetMeResponses = {
+    /**
+     * OK
+     */
     200: User;
 };
 
@@ -241,6 +247,9 @@ export type UpdateMeErrors = {
 export type UpdateMeError = UpdateMeErrors[keyof UpdateMeErrors];
 
 export type UpdateMeResponses = {
+    /**
+     * OK
+     */
     200: User;
 };
 
@@ -283,6 +292,9 @@ export type RegisterErrors = {
 export type RegisterError = RegisterErrors[keyof RegisterErrors];
 
 export type RegisterResponses = {
+    /**
+     * Created
+     */
     201: Session;
 };
 
@@ -328,6 +340,9 @@ export type ClearCompletedTasksErrors = {
 export type ClearCompletedTasksError = ClearCompletedTasksErrors[keyof ClearCompletedTasksErrors];
 
 export type ClearCompletedTasksResponses = {
+    /**
+     * OK
+     */
     200: ClearCompleted;
 };
 
@@ -376,6 +391,9 @@ export type ListTasksErrors = {
 export type ListTasksError = ListTasksErrors[keyof ListTasksErrors];
 
 export type ListTasksResponses = {
+    /**
+     * OK
+     */
     200: Array<Task>;
 };
 
@@ -427,6 +445,9 @@ export type CreateTaskErrors = {
 export type CreateTaskError = CreateTaskErrors[keyof CreateTaskErrors];
 
 export type CreateTaskResponses = {
+    /**
+     * Created
+     */
     201: Task;
 };
 
@@ -526,6 +547,9 @@ export type GetTaskErrors = {
 export type GetTaskError = GetTaskErrors[keyof GetTaskErrors];
 
 export type GetTaskResponses = {
+    /**
+     * OK
+     */
     200: Task;
 };
 
@@ -582,6 +606,9 @@ export type UpdateTaskErrors = {
 export type UpdateTaskError = UpdateTaskErrors[keyof UpdateTaskErrors];
 
 export type UpdateTaskResponses = {
+    /**
+     * OK
+     */
     200: Task;
 };
 
@@ -638,6 +665,9 @@ export type ReplaceTaskErrors = {
 export type ReplaceTaskError = ReplaceTaskErrors[keyof ReplaceTaskErrors];
 
 export type ReplaceTaskResponses = {
+    /**
+     * OK
+     */
     200: Task;
 };
 
@@ -697,6 +727,9 @@ export type CompleteTaskErrors = {
 export type CompleteTaskError = CompleteTaskErrors[keyof CompleteTaskErrors];
 
 export type CompleteTaskResponses = {
+    /**
+     * OK
+     */
     200: Task;
 };
 
@@ -719,6 +752,9 @@ export type LiveErrors = {
 export type LiveError = LiveErrors[keyof LiveErrors];
 
 export type LiveResponses = {
+    /**
+     * OK
+     */
     200: unknown;
 };
 
