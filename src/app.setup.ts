@@ -4,13 +4,14 @@ import helmet from '@fastify/helmet';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
+import { BEARER, finishDocument } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,6 +30,8 @@ export interface CreateAppOptions {
    * one logger per process: the first app created in a process sets level and destination.
    */
   logDestination?: DestinationStream;
+  /** Routes and document only: no provider is instantiated, nothing connects (npm run openapi). */
+  preview?: boolean;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function createApp(
       logger: silent ? false : options.logger || undefined,
       bufferLogs: !silent,
       bodyParser: false,
+      preview: options.preview,
     },
   );
   // Nest's own log lines (start-up, ProblemFilter) become JSON lines with the request id too.
@@ -142,16 +146,25 @@ async function configureSecurityHeaders(app: NestFastifyApplication, config: App
   }
 }
 
+const servedDocuments = new WeakMap<NestFastifyApplication, OpenAPIObject>();
+
+/** The OpenAPI document the app serves at /docs-json (undefined when DOCS_ENABLED is off). */
+export const openApiDocumentOf = (app: NestFastifyApplication) => servedDocuments.get(app);
+
 function setUpSwagger(app: NestFastifyApplication) {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Task API')
-      .setDescription(API_DESCRIPTION)
-      .setVersion('1.0.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
+  const document = finishDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Task API')
+        .setDescription(API_DESCRIPTION)
+        .setVersion('1.0.0')
+        .setLicense('MIT', 'https://opensource.org/license/mit')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER)
+        .build(),
+    ),
   );
+  servedDocuments.set(app, document);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
@@ -160,14 +173,58 @@ function setUpSwagger(app: NestFastifyApplication) {
 
 const API_DESCRIPTION = `
 A multi-user task API. Every user keeps their own tasks, isolated from everyone else's.
+JSON in and out, \`snake_case\` fields, timestamps in ISO 8601 UTC, ids are UUIDs.
 
-**Auth.** \`POST /api/auth/register\` or \`POST /api/auth/login\` returns an \`access_token\`
-(a JWT, 15 minutes by default) and a \`refresh_token\`. Send \`Authorization: Bearer <access_token>\`
-(use "Authorize" above).
+### Auth
+\`POST /api/auth/register\` (\`{email, password, name?}\`) or \`POST /api/auth/login\` (\`{email, password}\`)
+returns a session: an \`access_token\` (a JWT, 15 minutes by default) and a \`refresh_token\`.
+Send the access token on every other call (or use **Authorize** above):
 
-**Ownership.** Task routes are \`/api/{user_id}/tasks\` where \`{user_id}\` is your own id or \`me\`.
-Another user's id is 403; a task that is not yours is 404, exactly like a missing one.
+    Authorization: Bearer eyJhbGciOiJIUzI1NiIs...
 
-**Errors** are \`application/problem+json\` with a stable \`code\`; a 400 lists each offending field
-in \`errors\`.
+When it expires, \`POST /api/auth/refresh\` with \`{"refresh_token": "..."}\` returns a new pair; the old
+refresh token stops working (presenting it again ends that whole login). \`POST /api/auth/logout\` ends it.
+A missing, expired or revoked token is \`401 UNAUTHENTICATED\` with \`WWW-Authenticate: Bearer\`.
+
+### Ownership
+Task routes are \`/api/{user_id}/tasks\` where \`{user_id}\` is your own id or the literal \`me\`:
+\`GET /api/me/tasks\`. Another user's id is \`403 FORBIDDEN\` (admins included: oversight is under
+\`/api/admin\`). A task that is not yours is \`404 TASK_NOT_FOUND\`, exactly like a missing one, so
+existence never leaks.
+
+### Paging
+Lists are JSON arrays; paging is in headers. \`X-Total-Count\` is the number of matching rows, and
+when there is more, \`Link\` points to the next page with an opaque \`cursor\`:
+
+    GET /api/me/tasks?status=pending&sort=due_date&order=asc&limit=20
+    X-Total-Count: 57
+    Link: </api/me/tasks?status=pending&sort=due_date&order=asc&limit=20&cursor=eyJ2Ijo...>; rel="next"
+
+Follow \`rel="next"\` until it is absent; \`limit\` is 1-100 (default 50).
+
+### Errors
+Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`; a 400 lists each
+offending field in \`errors\`:
+
+    {"type": "https://task-api.dev/problems/validation-failed", "title": "Bad Request", "status": 400,
+     "detail": "Invalid request: check title.", "code": "VALIDATION_FAILED",
+     "errors": [{"field": "title", "message": "title must be 1 to 200 characters"}]}
+
+Every response carries \`X-Request-Id\` (yours if you sent a sane one): quote it when reporting a problem.
+While the database is down, calls get \`503 SERVICE_UNAVAILABLE\` with \`Retry-After\`.
+
+### Concurrency
+\`GET\` of one task returns an \`ETag\`. Send it back as \`If-Match\` on \`PUT\`, \`PATCH\` or \`DELETE\`:
+if someone changed the task in between, you get \`412 PRECONDITION_FAILED\` and nothing changes.
+
+    PATCH /api/me/tasks/{id}
+    If-Match: "3"
+
+### Idempotency
+A \`POST\` may carry \`Idempotency-Key: <unique string>\`. Retrying with the same key within 24 hours
+returns the first response again and creates nothing; the same key with a different body is
+\`422 IDEMPOTENCY_KEY_REUSED\`.
+
+    POST /api/me/tasks
+    Idempotency-Key: 7d0c6c1e-2b4f-4a8e-9c1d-3e5f7a9b0c2d
 `.trim();

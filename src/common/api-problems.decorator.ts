@@ -23,7 +23,7 @@ export class ProblemSchema {
   @ApiProperty({ example: 'Bad Request' })
   title: string;
 
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   status: number;
 
   @ApiProperty({ example: 'Invalid request: check title.' })
@@ -53,19 +53,20 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'Idempotency-Key reused with a different body',
   429: 'Too many requests (see Retry-After)',
-  503: 'Database unavailable (see Retry-After)',
+  500: 'Unexpected error (INTERNAL_ERROR): a bug, logged with the request id',
+  503: 'Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)',
 };
+
+/** One problem+json response, as the OpenAPI document lists it. */
+export const problemResponse = (status: number) => ({
+  description: DESCRIPTIONS[status] ?? 'Error',
+  content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemSchema) } } },
+});
 
 /** Documents the problem+json responses an operation can return. */
 export function ApiProblems(...statuses: number[]) {
   return applyDecorators(
     ApiExtraModels(ProblemSchema),
-    ...statuses.map((status) =>
-      ApiResponse({
-        status,
-        description: DESCRIPTIONS[status],
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemSchema) } } },
-      }),
-    ),
+    ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })),
   );
 }

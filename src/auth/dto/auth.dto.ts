@@ -20,7 +20,7 @@ export class RegisterDto {
   @IsString()
   password: string;
 
-  @ApiPropertyOptional({ maxLength: 100, example: 'Alice' })
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: 100, example: 'Alice' })
   @IsOptional()
   @Trim()
   @CodePointLength(0, 100)
@@ -29,13 +29,13 @@ export class RegisterDto {
 }
 
 export class LoginDto {
-  @ApiProperty({ format: 'email', example: 'alice@example.com' })
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'alice@example.com' })
   @NormalizeEmail()
   @MaxLength(254)
   @IsString()
   email: string;
 
-  @ApiProperty({ example: 'correct horse battery staple' })
+  @ApiProperty({ maxLength: 1024, example: 'correct horse battery staple' })
   @MaxLength(1024)
   @IsString()
   password: string;
@@ -62,6 +62,6 @@ export class SessionResponse {
   @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   token_type: 'Bearer';
 
-  @ApiProperty({ description: 'Access token lifetime in seconds', example: 900 })
+  @ApiProperty({ type: 'integer', description: 'Access token lifetime in seconds', example: 900 })
   expires_in: number;
 }

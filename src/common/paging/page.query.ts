@@ -6,7 +6,7 @@ const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
 
 /** `limit` and `cursor`, shared by every list's query DTO (extend it). */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Transform(({ value }) =>
     typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,

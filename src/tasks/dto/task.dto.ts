@@ -66,7 +66,8 @@ export class CreateTaskDto {
   due_date?: Date | null;
 
   @ApiPropertyOptional({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: 50 },
     maxItems: 20,
     description: 'Up to 20 distinct tags, each 1-50 characters; trimmed and lower-cased',
     example: ['work', 'q4'],
@@ -215,6 +216,6 @@ export class ClearCompletedQuery {
 }
 
 export class ClearCompletedResponse {
-  @ApiProperty({ example: 3 })
+  @ApiProperty({ type: 'integer', example: 3 })
   deleted: number;
 }
