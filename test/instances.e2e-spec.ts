@@ -6,13 +6,17 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.setup';
 import { loadConfig } from '../src/config/config';
+import { MIGRATIONS } from '../src/database/data-source-options';
 import { createTask, expectProblem, registerUser, uniqueEmail } from './support/builders';
 import { createTestDatabase, TEST_JWT_SECRET, TestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
 
 /** One more app instance on the same database, configured like the others (no shared memory). */
-async function startInstance(databaseUrl: string): Promise<TestApp> {
+async function startInstance(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'task-api-instance-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -20,6 +24,12 @@ async function startInstance(databaseUrl: string): Promise<TestApp> {
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_MAX: '3',
+    // Every test request comes from 127.0.0.1: only the per-email login limit is small here.
+    AUTH_RATE_LIMIT: '1000000',
+    LOGIN_MAX_FAILURES_PER_IP: '1000000',
+    LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+    LOGIN_WINDOW: '60s',
+    ...env,
   });
   const app: NestFastifyApplication = await createApp(config, databaseUrl, { logger: false });
   await app.getHttpAdapter().getInstance().ready();
@@ -40,6 +50,8 @@ async function startInstance(databaseUrl: string): Promise<TestApp> {
  * Two instances of the API on one PostgreSQL act as one service: nothing that decides an answer
  * lives in one instance's memory.
  */
+const ADMIN = { email: 'instances-admin@example.com', password: 'admin-password-123' };
+
 describe('Several instances on one database', () => {
   let database: { url: string; drop: () => Promise<void> };
   let a: TestApp;
@@ -48,7 +60,10 @@ describe('Several instances on one database', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     // Started together on an empty database: the migration lock lets one migrate, the other wait.
-    [a, b] = await Promise.all([startInstance(database.url), startInstance(database.url)]);
+    [a, b] = await Promise.all([
+      startInstance(database.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }),
+      startInstance(database.url),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
@@ -57,7 +72,9 @@ describe('Several instances on one database', () => {
 
   it('migrated the shared database exactly once', async () => {
     const rows = await a.sql<{ name: string }>('SELECT name FROM migrations');
-    expect(rows.map((row) => row.name)).toEqual(['Init1763900000000']);
+    expect(rows.map((row) => row.name).sort()).toEqual(
+      MIGRATIONS.map((migration) => migration.name).sort(),
+    );
   });
 
   describe('tokens and data', () => {
@@ -153,6 +170,104 @@ describe('Several instances on one database', () => {
     });
   });
 
-  // Cross-instance cases of later features (login throttling, logout, password change,
-  // Idempotency-Key replay) belong here, each in its own describe block using `a` and `b`.
+  describe('what one instance does, the other honours on the next request', () => {
+    it('a login throttled through A is throttled on B, even with the right password', async () => {
+      const user = await registerUser(a);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        expectProblem(
+          await a
+            .http()
+            .post('/api/auth/login')
+            .send({ email: user.email, password: 'wrong-password' }),
+          401,
+          'INVALID_CREDENTIALS',
+        );
+      }
+      const onB = await b
+        .http()
+        .post('/api/auth/login')
+        .send({ email: user.email, password: user.password });
+      expectProblem(onB, 429, 'TOO_MANY_REQUESTS');
+      expect(Number(onB.headers['retry-after'])).toBeGreaterThan(0);
+    });
+
+    it('a logout through A ends the login on B: access and refresh token alike', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await a
+        .http()
+        .post('/api/auth/logout')
+        .send({ refresh_token: user.refreshToken })
+        .expect(204);
+      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await b.http().post('/api/auth/refresh').send({ refresh_token: user.refreshToken }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    });
+
+    it('a password change through A voids older access tokens on B', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/me/tasks').set(user.auth).expect(200);
+      await a
+        .http()
+        .post('/api/auth/password')
+        .set(user.auth)
+        .send({ current_password: user.password, new_password: 'a-brand-new-password' })
+        .expect(204);
+      expectProblem(await b.http().get('/api/me/tasks').set(user.auth), 401, 'UNAUTHENTICATED');
+      await b
+        .http()
+        .post('/api/auth/login')
+        .send({ email: user.email, password: 'a-brand-new-password' })
+        .expect(200);
+    });
+
+    it('a ban through A (admin route) is refused on B: token, refresh and login', async () => {
+      const user = await registerUser(a);
+      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      const admin = await a.http().post('/api/auth/login').send(ADMIN).expect(200);
+      await a
+        .http()
+        .post(`/api/admin/users/${user.id}/ban`)
+        .set('Authorization', `Bearer ${admin.body.access_token}`)
+        .send({ reason: 'spam' })
+        .expect(200);
+      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await b.http().post('/api/auth/refresh').send({ refresh_token: user.refreshToken }),
+        401,
+        'UNAUTHENTICATED',
+      );
+      expectProblem(
+        await b.http().post('/api/auth/login').send({ email: user.email, password: user.password }),
+        403,
+        'ACCOUNT_BANNED',
+      );
+    });
+
+    it('an Idempotency-Key used on A replays on B without creating anything', async () => {
+      const user = await registerUser(a);
+      const body = { title: 'Created once', priority: 'high' };
+      const first = await a
+        .http()
+        .post('/api/me/tasks')
+        .set(user.auth)
+        .set('Idempotency-Key', 'create-once-1')
+        .send(body)
+        .expect(201);
+      const replay = await b
+        .http()
+        .post('/api/me/tasks')
+        .set(user.auth)
+        .set('Idempotency-Key', 'create-once-1')
+        .send(body)
+        .expect(201);
+      expect(replay.body).toEqual(first.body);
+      expect(replay.headers.location).toBe(first.headers.location);
+      const rows = await b.sql('SELECT id FROM tasks WHERE user_id = $1', [user.id]);
+      expect(rows).toHaveLength(1);
+    });
+  });
 });
