@@ -1,7 +1,7 @@
-// Preloaded into the API by `npm run bench -- --cpu-prof` (node --require). Each SIGUSR2 writes
+// Preloaded into the API by `npm run bench -- --cpu-prof` (node --require). Each SIGWINCH writes
 // the CPU profile recorded since the previous one to BENCH_PROFILE_DIR/<n>.cpuprofile, so the
 // bench can profile one scenario at a time (node's own --cpu-prof writes only at a clean exit,
-// which Nest's signal handling never reaches).
+// which Nest's signal handling never reaches). SIGWINCH because Nest's shutdown hooks take SIGUSR2.
 const { Session } = require('node:inspector');
 const { writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -19,7 +19,7 @@ function start() {
   );
 }
 
-process.on('SIGUSR2', () => {
+process.on('SIGWINCH', () => {
   session.post('Profiler.stop', (error, result) => {
     if (!error) {
       mkdirSync(dir, { recursive: true });

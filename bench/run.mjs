@@ -87,6 +87,7 @@ async function startServer(name, args, env, readyPath) {
 }
 
 function rssMb(pid) {
+  if (!existsSync(`/proc/${pid}/status`)) return NaN; // the server died: its scenario reports errors
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
@@ -208,7 +209,7 @@ async function fetchHead(url, token) {
 
 async function writeProfile(api, name, dir) {
   const before = existsSync(dir) ? readdirSync(dir).length : 0;
-  api.signal('SIGUSR2');
+  api.signal('SIGWINCH');
   for (let i = 0; i < 100 && (existsSync(dir) ? readdirSync(dir).length : 0) === before; i++)
     await sleep(100);
   return { name, file: join(dir, `${before}.cpuprofile`) };
