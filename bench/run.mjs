@@ -32,6 +32,9 @@ const SETTINGS = {
   smoke: { sizes: [200, 1_000], duration: 1, warmup: 0, rounds: 1, deepPages: 3 },
   soak: { sizes: [100_000], duration: 300, warmup: 3, rounds: 1, deepPages: 0 },
 }[MODE];
+// --duration=N overrides the seconds per measurement (a short soak to try the harness, say).
+const durationArg = process.argv.find((arg) => arg.startsWith('--duration='));
+if (durationArg) SETTINGS.duration = Number(durationArg.slice('--duration='.length));
 
 const log = (line) => console.log(`[bench] ${line}`);
 const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
@@ -124,11 +127,19 @@ async function drive({
         path,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        ...(vary && { setupRequest: (request) => ({ ...request, ...vary() }) }),
+        // A fresh headers object each time: autocannon writes Content-Length into it, which a
+        // bodiless request after a POST would otherwise inherit.
+        ...(vary && {
+          setupRequest: (request) => ({ ...request, headers: { ...headers }, ...vary() }),
+        }),
       },
     ],
   });
-  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  const statuses = {};
+  instance.on('response', (_client, status, _bytes, responseTime) => {
+    latencies.push(responseTime);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  });
   const result = await instance;
   latencies.sort((a, b) => a - b);
   const failures = result.errors + result.timeouts + result.non2xx;
@@ -139,7 +150,7 @@ async function drive({
     requests: latencies.length,
     error:
       failures > 0
-        ? `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`
+        ? `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (statuses ${JSON.stringify(statuses)})`
         : undefined,
   };
 }
