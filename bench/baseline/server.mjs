@@ -1,0 +1,136 @@
+// The practical limit: a bare node:http + pg server doing exactly what the API does for
+// GET one task and the first page of the list (same JWT checks, same SQL, same JSON), and nothing
+// else. The benchmark divides the API's req/s by this server's.
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import pg from 'pg';
+
+const secret = process.env.JWT_SECRET;
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DATABASE_POOL_MAX ?? 10),
+});
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISSUER = 'task-api';
+
+// The statements TypeORM sends for TasksService.get / list (captured with log_statement=all).
+const TASK_COLUMNS = (alias) =>
+  [
+    'id',
+    'user_id',
+    'title',
+    'description',
+    'completed',
+    'completed_at',
+    'priority',
+    'due_date',
+    'tags',
+    'version',
+    'created_at',
+    'updated_at',
+  ]
+    .map((column) => `"${alias}"."${column}" AS "${alias}_${column}"`)
+    .join(', ');
+const GET_ONE = `SELECT ${TASK_COLUMNS('Task')} FROM "tasks" "Task" WHERE (("Task"."id" = $1) AND ("Task"."user_id" = $2)) LIMIT 1`;
+const LIST_PAGE = `SELECT ${TASK_COLUMNS('task')} FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 50`;
+const LIST_COUNT = `SELECT COUNT(1) AS "cnt" FROM "tasks" "task" WHERE "task"."user_id" = $1`;
+const TOKEN_HOLDER = `SELECT u.id, u.role FROM users u
+         JOIN sessions s ON s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
+        WHERE u.id = $1 AND NOT u.banned AND u.token_version = $3`;
+
+const base64urlJson = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+/** HS256 only, typ at+jwt, signature, issuer, audience, expiry, then the claims' shapes. */
+function verifyAccessToken(authorization) {
+  const match = /^Bearer ([\w-]+)\.([\w-]+)\.([\w-]+)$/.exec(authorization ?? '');
+  if (!match) return null;
+  const [, headerPart, payloadPart, signaturePart] = match;
+  const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
+  const given = Buffer.from(signaturePart, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  try {
+    const header = base64urlJson(headerPart);
+    const claims = base64urlJson(payloadPart);
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    const ok =
+      header.alg === 'HS256' &&
+      header.typ === 'at+jwt' &&
+      claims.iss === ISSUER &&
+      audiences.includes(ISSUER) &&
+      typeof claims.exp === 'number' &&
+      Date.now() / 1000 < claims.exp &&
+      !(typeof claims.nbf === 'number' && Date.now() / 1000 < claims.nbf) &&
+      UUID.test(claims.sub) &&
+      UUID.test(claims.sid) &&
+      Number.isSafeInteger(claims.ver);
+    return ok ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+const iso = (date) => (date ? date.toISOString() : null);
+const toTask = (row, alias) => ({
+  id: row[`${alias}_id`],
+  user_id: row[`${alias}_user_id`],
+  title: row[`${alias}_title`],
+  description: row[`${alias}_description`],
+  completed: row[`${alias}_completed`],
+  completed_at: iso(row[`${alias}_completed_at`]),
+  priority: row[`${alias}_priority`],
+  due_date: iso(row[`${alias}_due_date`]),
+  tags: row[`${alias}_tags`],
+  created_at: row[`${alias}_created_at`].toISOString(),
+  updated_at: row[`${alias}_updated_at`].toISOString(),
+});
+
+function send(res, status, body, headers = {}) {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    'x-request-id': randomUUID(),
+    'content-type':
+      status < 400 ? 'application/json; charset=utf-8' : 'application/problem+json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    ...headers,
+  });
+  res.end(json);
+}
+
+const problem = (res, status, code) => send(res, status, { status, code });
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://x');
+  const route = /^\/api\/([^/]+)\/tasks(?:\/([^/]+))?$/.exec(url.pathname);
+  if (req.method === 'GET' && url.pathname === '/health/live')
+    return send(res, 200, { status: 'ok' });
+  if (req.method !== 'GET' || !route) return problem(res, 404, 'NOT_FOUND');
+  const claims = verifyAccessToken(req.headers.authorization);
+  if (!claims) return problem(res, 401, 'UNAUTHENTICATED');
+  const holder = await pool.query(TOKEN_HOLDER, [claims.sub, claims.sid, claims.ver]);
+  if (holder.rowCount === 0) return problem(res, 401, 'UNAUTHENTICATED');
+  const userId = holder.rows[0].id;
+  if (route[1] !== 'me' && route[1] !== userId) return problem(res, 403, 'FORBIDDEN');
+  if (route[2] !== undefined) {
+    if (!UUID.test(route[2])) return problem(res, 400, 'VALIDATION_FAILED');
+    const { rows } = await pool.query(GET_ONE, [route[2], userId]);
+    if (rows.length === 0) return problem(res, 404, 'TASK_NOT_FOUND');
+    return send(res, 200, toTask(rows[0], 'Task'), { etag: `"${rows[0].Task_version}"` });
+  }
+  const { rows } = await pool.query(LIST_PAGE, [userId]);
+  // Like TypeORM's getManyAndCount: a short first page is its own count.
+  const total =
+    rows.length < 50 ? rows.length : Number((await pool.query(LIST_COUNT, [userId])).rows[0].cnt);
+  return send(
+    res,
+    200,
+    rows.map((row) => toTask(row, 'task')),
+    { 'x-total-count': String(total) },
+  );
+}
+
+createServer((req, res) => {
+  handle(req, res).catch((error) => {
+    console.error(error);
+    problem(res, 500, 'INTERNAL');
+  });
+}).listen(Number(process.env.PORT ?? 3001), '127.0.0.1', () => console.log('baseline listening'));
