@@ -167,6 +167,12 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
       expect(walk.totals).toEqual([String(expected.length)]);
     });
 
+    it.each(['q=', 'q=%20%20'])('a blank %s is no search', async (query) => {
+      const all = await get('/api/admin/users?limit=100').expect(200);
+      const blank = await get(`/api/admin/users?${query}&limit=100`).expect(200);
+      expect(ids(blank.body)).toEqual(ids(all.body));
+    });
+
     it('each user keeps its task count on every page', async () => {
       const walk = await allPages(t, admin.auth, '/api/admin/users?q=owner&limit=1');
       expect(walk.ids).toEqual([owner.id]);

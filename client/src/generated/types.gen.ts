@@ -385,7 +385,7 @@ export type AdminListUsersData = {
          */
         cursor?: string;
         /**
-         * Case-insensitive substring of the email or the name
+         * Case-insensitive substring of the email or the name, trimmed and taken literally (% and _ are not wildcards). Empty means no search.
          */
         q?: string;
         role?: 'user' | 'admin';

@@ -34,12 +34,17 @@ const NoNulCharacter = () =>
   });
 
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email or the name' })
+  @ApiPropertyOptional({
+    description:
+      'Case-insensitive substring of the email or the name, trimmed and taken literally (% and _ are not wildcards). Empty means no search.',
+    maxLength: 254,
+  })
   @IsOptional()
   @BlankIsAbsent()
   @Trim()
   @NoNulCharacter()
-  @CodePointLength(1, 254)
+  // A blank q never gets here (it is absent), so the documented minimum is none.
+  @CodePointLength(0, 254)
   @IsString()
   q?: string;
 
