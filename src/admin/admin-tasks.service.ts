@@ -1,32 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
+import { CursorCodec, fetchPage, type Page } from '../common/paging';
 import { ListTasksQuery } from '../tasks/dto/task.dto';
+import { TASK_SORT_SPECS, taskFilters } from '../tasks/task-list';
 import { Task } from '../tasks/task.entity';
 import { taskNotFound } from '../tasks/tasks.service';
 import { userNotFound } from './admin-users.service';
 import { AuditLogService } from './audit-log.service';
-import { StatsResponse } from './dto/admin.dto';
-
-/**
- * The admin task lists as a query: the owner's filters and sorts (id breaks ties, so paging is
- * stable), across every user unless `userId` narrows it to one.
- */
-export function tasksListQuery(
-  tasks: Repository<Task>,
-  query: ListTasksQuery,
-  userId?: string,
-): SelectQueryBuilder<Task> {
-  const builder = tasks.createQueryBuilder('task');
-  if (userId) builder.andWhere('task.userId = :userId', { userId });
-  if (query.status !== 'all') {
-    builder.andWhere('task.completed = :completed', { completed: query.status === 'completed' });
-  }
-  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
-  if (query.sort === 'title') builder.orderBy('lower(task.title)', direction);
-  else builder.orderBy('task.createdAt', direction);
-  return builder.addOrderBy('task.id', direction).take(query.limit);
-}
+import { AdminListTasksQuery, StatsResponse } from './dto/admin.dto';
 
 /** Tasks of any user, and the live numbers. */
 @Injectable()
@@ -35,17 +17,23 @@ export class AdminTasksService {
     private readonly dataSource: DataSource,
     @InjectRepository(Task) private readonly tasks: Repository<Task>,
     private readonly audit: AuditLogService,
+    private readonly cursors: CursorCodec,
   ) {}
 
-  async list(query: ListTasksQuery, userId?: string): Promise<{ tasks: Task[]; total: number }> {
-    const [tasks, total] = await tasksListQuery(this.tasks, query, userId).getManyAndCount();
-    return { tasks, total };
+  /** Every user's tasks, or one user's with `user_id`: the owner's filters, sorts and paging. */
+  list(query: AdminListTasksQuery): Promise<Page<Task>> {
+    const builder = this.tasks.createQueryBuilder('task');
+    if (query.user_id) builder.andWhere('task.user_id = :userId', { userId: query.user_id });
+    return this.page('/api/admin/tasks', builder, query);
   }
 
   /** One user's tasks: a user that does not exist is a 404, not an empty list. */
-  async listOfUser(userId: string, query: ListTasksQuery) {
+  async listOfUser(userId: string, query: ListTasksQuery): Promise<Page<Task>> {
     await this.assertUserExists(userId);
-    return this.list(query, userId);
+    const builder = this.tasks
+      .createQueryBuilder('task')
+      .where('task.user_id = :userId', { userId });
+    return this.page(`/api/admin/users/${userId}/tasks`, builder, query);
   }
 
   /** Deletes the task only if it is that user's; the audit entry keeps what it was. */
@@ -88,6 +76,25 @@ export class AdminTasksService {
             FROM tasks) AS tasks`,
     );
     return { users: row.users, tasks: row.tasks };
+  }
+
+  private page(
+    list: string,
+    builder: SelectQueryBuilder<Task>,
+    query: ListTasksQuery,
+  ): Promise<Page<Task>> {
+    for (const condition of taskFilters(query)) builder.andWhere(condition.sql, condition.params);
+    return fetchPage(
+      builder,
+      {
+        list,
+        sort: TASK_SORT_SPECS[query.sort],
+        order: query.order,
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+      this.cursors,
+    );
   }
 
   private async assertUserExists(userId: string): Promise<void> {

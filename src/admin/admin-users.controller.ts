@@ -8,24 +8,22 @@ import {
   Patch,
   Post,
   Query,
+  Req,
   Res,
 } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { setPageHeaders } from '../common/paging';
 import { uuidParam } from '../common/uuid';
 import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersService } from './admin-users.service';
 import { AdminUserResponse, BanUserDto, ChangeRoleDto, ListUsersQuery } from './dto/admin.dto';
-
-export const TOTAL_COUNT = {
-  'X-Total-Count': { description: 'Number of matching rows', schema: { type: 'integer' } },
-};
 
 @AdminOnly()
 @Controller('api/admin/users')
@@ -37,15 +35,16 @@ export class AdminUsersController {
 
   @Get()
   @ApiOperation({ summary: 'List and search users', operationId: 'adminListUsers' })
-  @ApiOkResponse({ type: [AdminUserResponse], headers: TOTAL_COUNT })
+  @ApiOkResponse({ type: [AdminUserResponse] })
   @ApiProblems(400)
   async list(
     @Query() query: ListUsersQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AdminUserResponse[]> {
     const page = await this.users.list(query);
-    reply.header('x-total-count', String(page.total));
-    return page.users;
+    setPageHeaders(reply, request.url, page);
+    return page.items;
   }
 
   @Get(':id')
@@ -128,16 +127,17 @@ export class AdminUsersController {
 
   @Get(':id/tasks')
   @ApiOperation({ summary: "A user's tasks", operationId: 'adminListUserTasks' })
-  @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
+  @ApiOkResponse({ type: [TaskResponse] })
   @ApiProblems(400, 404)
   async listTasks(
     @Param('id', uuidParam('id')) id: string,
     @Query() query: ListTasksQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse[]> {
     const page = await this.tasks.listOfUser(id, query);
-    reply.header('x-total-count', String(page.total));
-    return page.tasks.map(toTaskResponse);
+    setPageHeaders(reply, request.url, page);
+    return page.items.map(toTaskResponse);
   }
 
   @Delete(':id/tasks/:task_id')

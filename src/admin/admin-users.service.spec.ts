@@ -1,6 +1,7 @@
 import { ProblemException } from '../common/problem';
 import { ListUsersQuery } from './dto/admin.dto';
-import { refuseLockout, usersListQuery } from './admin-users.service';
+import { orderTerms } from '../common/paging';
+import { refuseLockout, USER_SORT_SPECS, userFilters } from './admin-users.service';
 
 describe('refuseLockout', () => {
   const ACTOR = 'a';
@@ -30,32 +31,35 @@ describe('refuseLockout', () => {
   });
 });
 
-describe('usersListQuery', () => {
-  const query = (fields: Partial<ListUsersQuery>) =>
-    Object.assign(new ListUsersQuery(), fields) as ListUsersQuery;
-
-  it('sorts newest first by default, id breaking ties, with no filter', () => {
-    expect(usersListQuery(query({}))).toEqual({
-      where: '',
-      orderBy: 'u.created_at DESC, u.id DESC',
-      params: [],
-    });
+describe('the users list', () => {
+  it('puts users who never logged in last in both orders, id breaking ties', () => {
+    for (const order of ['asc', 'desc'] as const) {
+      const direction = order.toUpperCase();
+      expect(orderTerms(USER_SORT_SPECS.last_login, order)).toEqual([
+        { sql: 'u.last_login_at', direction, nulls: 'NULLS LAST' },
+        { sql: 'u.id', direction },
+      ]);
+    }
   });
 
-  it('puts users who never logged in last in both orders', () => {
-    expect(usersListQuery(query({ sort: 'last_login', order: 'asc' })).orderBy).toBe(
-      'u.last_login_at ASC NULLS LAST, u.id ASC',
-    );
-    expect(usersListQuery(query({ sort: 'last_login' })).orderBy).toBe(
-      'u.last_login_at DESC NULLS LAST, u.id DESC',
-    );
+  it('has no condition without filters', () => {
+    expect(userFilters(Object.assign(new ListUsersQuery(), {}))).toEqual([]);
   });
 
   it('binds every value as a parameter and escapes LIKE wildcards', () => {
-    const built = usersListQuery(query({ q: "50%_o'k\\", role: 'admin', status: 'banned' }));
-    expect(built.params).toEqual(["%50\\%\\_o'k\\\\%", 'admin']);
-    expect(built.where).toBe(
-      'WHERE (u.email ILIKE $1 OR u.name ILIKE $1) AND u.role = $2 AND u.banned',
-    );
+    const query = Object.assign(new ListUsersQuery(), {
+      q: "50%_o'k\\",
+      role: 'admin',
+      status: 'banned',
+    });
+    expect(userFilters(query)).toEqual([
+      {
+        sql: "(u.email ILIKE :q ESCAPE '\\' OR u.name ILIKE :q ESCAPE '\\')",
+        params: { q: "%50\\%\\_o'k\\\\%" },
+      },
+      { sql: 'u.role = :role', params: { role: 'admin' } },
+      { sql: 'u.banned' },
+    ]);
+    expect(userFilters({ status: 'active' })).toEqual([{ sql: 'NOT u.banned' }]);
   });
 });

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { CursorCodec, fetchPage, type Page, type SortSpec } from '../common/paging';
 import { conflict, forbidden, notFound } from '../common/problem';
-import type { Role } from '../users/user.entity';
+import { likePattern, type Condition } from '../tasks/task-list';
+import { User, type Role } from '../users/user.entity';
 import { AuditLogService } from './audit-log.service';
-import { AdminUserResponse, ListUsersQuery } from './dto/admin.dto';
+import { AdminUserResponse, ListUsersQuery, type UserSort } from './dto/admin.dto';
 
 export const userNotFound = () => notFound('USER_NOT_FOUND', 'No such user.');
 
@@ -32,36 +34,29 @@ interface Target {
   banned: boolean;
 }
 
-const SORT_COLUMNS = { created: 'u.created_at', email: 'u.email', last_login: 'u.last_login_at' };
+const byId = { sql: 'u.id' };
 
-/** LIKE treats % _ and \ as wildcards or escapes: a search for them means the characters. */
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
-
-/** The users list as SQL: filters, then the sort with id as the tie-breaker (stable pages). */
-export function usersListQuery(query: ListUsersQuery): {
-  where: string;
-  orderBy: string;
-  params: unknown[];
-} {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  if (query.q) {
-    params.push(`%${escapeLike(query.q)}%`);
-    conditions.push(`(u.email ILIKE $${params.length} OR u.name ILIKE $${params.length})`);
-  }
-  if (query.role) {
-    params.push(query.role);
-    conditions.push(`u.role = $${params.length}`);
-  }
-  if (query.status) conditions.push(query.status === 'banned' ? 'u.banned' : 'NOT u.banned');
-  const direction = query.order === 'asc' ? 'ASC' : 'DESC';
+/** The users list's sorts; each ends with the id so paging is stable. */
+export const USER_SORT_SPECS: Record<UserSort, SortSpec> = {
+  created: { name: 'created', keys: [{ sql: 'u.created_at' }, byId] },
+  email: { name: 'email', keys: [{ sql: 'u.email' }, byId] },
   // Users who never logged in sort last in both orders, like tasks without a due date.
-  const nulls = query.sort === 'last_login' ? ' NULLS LAST' : '';
-  return {
-    where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '',
-    orderBy: `${SORT_COLUMNS[query.sort]} ${direction}${nulls}, u.id ${direction}`,
-    params,
-  };
+  last_login: { name: 'last_login', keys: [{ sql: 'u.last_login_at', nullable: true }, byId] },
+};
+
+/** The users list filters as SQL conditions over the alias `u`. */
+export function userFilters(query: Partial<ListUsersQuery>): Condition[] {
+  const conditions: Condition[] = [];
+  if (query.q) {
+    conditions.push({
+      sql: `(u.email ILIKE :q ESCAPE '\\' OR u.name ILIKE :q ESCAPE '\\')`,
+      params: { q: likePattern(query.q) },
+    });
+  }
+  if (query.role) conditions.push({ sql: 'u.role = :role', params: { role: query.role } });
+  if (query.status)
+    conditions.push({ sql: query.status === 'banned' ? 'u.banned' : 'NOT u.banned' });
+  return conditions;
 }
 
 /**
@@ -74,20 +69,51 @@ export class AdminUsersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditLogService,
+    private readonly cursors: CursorCodec,
   ) {}
 
-  async list(query: ListUsersQuery): Promise<{ users: AdminUserResponse[]; total: number }> {
-    const { where, orderBy, params } = usersListQuery(query);
-    const rows: AdminUserRow[] = await this.dataSource.query(
-      `SELECT ${ADMIN_USER_COLUMNS} FROM users u ${where}
-        ORDER BY ${orderBy} LIMIT $${params.length + 1}`,
-      [...params, query.limit],
+  /** One page of users (keyset paging, see common/paging), each with its task count. */
+  async list(query: ListUsersQuery): Promise<Page<AdminUserResponse>> {
+    const builder = this.dataSource.createQueryBuilder(User, 'u');
+    for (const condition of userFilters(query)) builder.andWhere(condition.sql, condition.params);
+    const page = await fetchPage(
+      builder,
+      {
+        list: '/api/admin/users',
+        sort: USER_SORT_SPECS[query.sort],
+        order: query.order,
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+      this.cursors,
     );
-    const [{ total }] = await this.dataSource.query<{ total: number }[]>(
-      `SELECT count(*)::int AS total FROM users u ${where}`,
-      params,
+    const counts = await this.taskCounts(page.items.map((user) => user.id));
+    return {
+      ...page,
+      items: page.items.map((user) =>
+        toAdminUserResponse({
+          id: user.id,
+          email: user.email,
+          name: user.name,
+          role: user.role,
+          banned: user.banned,
+          ban_reason: user.banReason,
+          last_login_at: user.lastLoginAt,
+          created_at: user.createdAt,
+          updated_at: user.updatedAt,
+          task_count: counts.get(user.id) ?? 0,
+        }),
+      ),
+    };
+  }
+
+  private async taskCounts(userIds: string[]): Promise<Map<string, number>> {
+    if (!userIds.length) return new Map();
+    const rows: { user_id: string; n: number }[] = await this.dataSource.query(
+      `SELECT user_id, count(*)::int AS n FROM tasks WHERE user_id = ANY($1) GROUP BY user_id`,
+      [userIds],
     );
-    return { users: rows.map(toAdminUserResponse), total };
+    return new Map(rows.map((row) => [row.user_id, row.n]));
   }
 
   async get(id: string, db: EntityManager = this.dataSource.manager): Promise<AdminUserResponse> {

@@ -1,14 +1,14 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
+import { PageQuery, setPageHeaders } from '../common/paging';
 import { TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
-import { TOTAL_COUNT } from './admin-users.controller';
 import { AdminTasksService } from './admin-tasks.service';
 import { AuditLogService, toAuditEntryResponse } from './audit-log.service';
-import { AdminListTasksQuery, AuditEntryResponse, PageQuery, StatsResponse } from './dto/admin.dto';
+import { AdminListTasksQuery, AuditEntryResponse, StatsResponse } from './dto/admin.dto';
 
 /** What spans users: every task, the live numbers, the audit trail. */
 @AdminOnly()
@@ -21,15 +21,16 @@ export class AdminController {
 
   @Get('tasks')
   @ApiOperation({ summary: "Every user's tasks", operationId: 'adminListTasks' })
-  @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
+  @ApiOkResponse({ type: [TaskResponse] })
   @ApiProblems(400)
   async listTasks(
     @Query() query: AdminListTasksQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TaskResponse[]> {
-    const page = await this.tasks.list(query, query.user_id);
-    reply.header('x-total-count', String(page.total));
-    return page.tasks.map(toTaskResponse);
+    const page = await this.tasks.list(query);
+    setPageHeaders(reply, request.url, page);
+    return page.items.map(toTaskResponse);
   }
 
   @Get('stats')
@@ -45,14 +46,15 @@ export class AdminController {
 
   @Get('audit-log')
   @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'adminAuditLog' })
-  @ApiOkResponse({ type: [AuditEntryResponse], headers: TOTAL_COUNT })
+  @ApiOkResponse({ type: [AuditEntryResponse] })
   @ApiProblems(400)
   async auditLog(
     @Query() query: PageQuery,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AuditEntryResponse[]> {
     const page = await this.audit.list(query);
-    reply.header('x-total-count', String(page.total));
-    return page.entries.map(toAuditEntryResponse);
+    setPageHeaders(reply, request.url, page);
+    return page.items.map(toAuditEntryResponse);
   }
 }

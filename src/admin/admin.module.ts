@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
+import { cursorCodecProvider } from '../common/paging';
 import { Task } from '../tasks/task.entity';
 import { AdminBootstrap } from './admin-bootstrap';
 import { AdminTasksService } from './admin-tasks.service';
@@ -14,6 +15,13 @@ import { AuditLogService } from './audit-log.service';
 @Module({
   imports: [AuthModule, TypeOrmModule.forFeature([AuditEntry, Task])],
   controllers: [AdminUsersController, AdminController],
-  providers: [AdminUsersService, AdminTasksService, AuditLogService, AdminBootstrap, RolesGuard],
+  providers: [
+    AdminUsersService,
+    AdminTasksService,
+    AuditLogService,
+    AdminBootstrap,
+    RolesGuard,
+    cursorCodecProvider,
+  ],
 })
 export class AdminModule {}

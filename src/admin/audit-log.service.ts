@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { AuditEntry, AuditTargetType } from './audit-entry.entity';
-import { AuditEntryResponse, PageQuery } from './dto/admin.dto';
+import { CursorCodec, fetchPage, type Page, type PageQuery, type SortSpec } from '../common/paging';
+import { AuditEntryResponse } from './dto/admin.dto';
 
 export interface AuditRecord {
   actorId: string | null;
@@ -12,9 +13,18 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+/** id breaks ties between entries of the same instant (one transaction can write several). */
+const NEWEST_FIRST: SortSpec = {
+  name: 'created',
+  keys: [{ sql: 'entry.created_at' }, { sql: 'entry.id' }],
+};
+
 @Injectable()
 export class AuditLogService {
-  constructor(@InjectRepository(AuditEntry) private readonly entries: Repository<AuditEntry>) {}
+  constructor(
+    @InjectRepository(AuditEntry) private readonly entries: Repository<AuditEntry>,
+    private readonly cursors: CursorCodec,
+  ) {}
 
   /** Takes the change's own transaction: the entry exists exactly when the change does. */
   async record(db: EntityManager, entry: AuditRecord): Promise<void> {
@@ -25,15 +35,19 @@ export class AuditLogService {
     );
   }
 
-  /** Newest first; id breaks ties between entries of the same instant. */
-  async list(query: PageQuery): Promise<{ entries: AuditEntry[]; total: number }> {
-    const [entries, total] = await this.entries
-      .createQueryBuilder('entry')
-      .orderBy('entry.createdAt', 'DESC')
-      .addOrderBy('entry.id', 'DESC')
-      .take(query.limit)
-      .getManyAndCount();
-    return { entries, total };
+  /** Newest first (keyset paging, see common/paging). */
+  list(query: PageQuery): Promise<Page<AuditEntry>> {
+    return fetchPage(
+      this.entries.createQueryBuilder('entry'),
+      {
+        list: '/api/admin/audit-log',
+        sort: NEWEST_FIRST,
+        order: 'desc',
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+      this.cursors,
+    );
   }
 }
 

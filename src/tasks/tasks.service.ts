@@ -31,6 +31,7 @@ export class TasksService {
     return fetchPage(
       builder,
       {
+        list: `/api/${ownerId}/tasks`,
         sort: TASK_SORT_SPECS[query.sort],
         order: query.order,
         limit: query.limit,

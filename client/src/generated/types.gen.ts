@@ -4,6 +4,56 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type AdminUser = {
+    id: string;
+    email: string;
+    name: string | null;
+    role: 'user' | 'admin';
+    created_at: string;
+    updated_at: string;
+    banned: boolean;
+    ban_reason: string | null;
+    last_login_at: string | null;
+    /**
+     * Number of tasks the user owns
+     */
+    task_count: number;
+};
+
+export type AuditEntry = {
+    id: string;
+    /**
+     * The admin who acted; null for the start-up bootstrap
+     */
+    actor_id: string | null;
+    /**
+     * user.role_changed, user.banned, user.unbanned, user.deleted, task.deleted, user.bootstrap_admin
+     */
+    action: string;
+    target_type: 'user' | 'task';
+    target_id: string;
+    details: {
+        [key: string]: unknown;
+    };
+    created_at: string;
+};
+
+export type BanUserDto = {
+    /**
+     * Shown to admins as ban_reason
+     */
+    reason?: string | null;
+};
+
+export type ChangePasswordDto = {
+    current_password: string;
+    new_password: string;
+};
+
+export type ChangeRoleDto = {
+    role: 'user' | 'admin';
+};
+
 export type ClearCompleted = {
     deleted: number;
 };
@@ -59,6 +109,13 @@ export type Problem = {
     request_id?: string;
 };
 
+export type RefreshDto = {
+    /**
+     * The refresh token of the last Session
+     */
+    refresh_token: string;
+};
+
 export type RegisterDto = {
     email: string;
     password: string;
@@ -82,6 +139,26 @@ export type Session = {
     expires_in: number;
 };
 
+export type SessionInfo = {
+    id: string;
+    created_at: string;
+    /**
+     * Login or last refresh
+     */
+    last_used_at: string;
+    user_agent: string | null;
+    ip: string | null;
+    /**
+     * True for the login of the access token making this request
+     */
+    current: boolean;
+};
+
+export type Stats = {
+    users: UserStats;
+    tasks: TaskStats;
+};
+
 export type Task = {
     id: string;
     user_id: string;
@@ -94,6 +171,16 @@ export type Task = {
     tags: Array<string>;
     created_at: string;
     updated_at: string;
+};
+
+export type TaskStats = {
+    total: number;
+    completed: number;
+    pending: number;
+    /**
+     * Pending tasks whose due date has passed
+     */
+    overdue: number;
 };
 
 export type UpdateMeDto = {
@@ -123,6 +210,618 @@ export type User = {
     created_at: string;
     updated_at: string;
 };
+
+export type UserStats = {
+    total: number;
+    admins: number;
+    banned: number;
+};
+
+export type AdminAuditLogData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/admin/audit-log';
+};
+
+export type AdminAuditLogErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminAuditLogError = AdminAuditLogErrors[keyof AdminAuditLogErrors];
+
+export type AdminAuditLogResponses = {
+    /**
+     * OK
+     */
+    200: Array<AuditEntry>;
+};
+
+export type AdminAuditLogResponse = AdminAuditLogResponses[keyof AdminAuditLogResponses];
+
+export type AdminStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/admin/stats';
+};
+
+export type AdminStatsErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminStatsError = AdminStatsErrors[keyof AdminStatsErrors];
+
+export type AdminStatsResponses = {
+    /**
+     * OK
+     */
+    200: Stats;
+};
+
+export type AdminStatsResponse = AdminStatsResponses[keyof AdminStatsResponses];
+
+export type AdminListTasksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
+        /**
+         * Only this user's tasks
+         */
+        user_id?: string;
+    };
+    url: '/api/admin/tasks';
+};
+
+export type AdminListTasksErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminListTasksError = AdminListTasksErrors[keyof AdminListTasksErrors];
+
+export type AdminListTasksResponses = {
+    /**
+     * OK
+     */
+    200: Array<Task>;
+};
+
+export type AdminListTasksResponse = AdminListTasksResponses[keyof AdminListTasksResponses];
+
+export type AdminListUsersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        /**
+         * Case-insensitive substring of the email or the name, trimmed and taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        role?: 'user' | 'admin';
+        /**
+         * Absent: both
+         */
+        status?: 'active' | 'banned';
+        /**
+         * Ties are broken by id; users who never logged in sort last for last_login
+         */
+        sort?: 'created' | 'email' | 'last_login';
+        order?: 'asc' | 'desc';
+    };
+    url: '/api/admin/users';
+};
+
+export type AdminListUsersErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminListUsersError = AdminListUsersErrors[keyof AdminListUsersErrors];
+
+export type AdminListUsersResponses = {
+    /**
+     * OK
+     */
+    200: Array<AdminUser>;
+};
+
+export type AdminListUsersResponse = AdminListUsersResponses[keyof AdminListUsersResponses];
+
+export type AdminDeleteUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}';
+};
+
+export type AdminDeleteUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Conflict with the current state
+     */
+    409: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminDeleteUserError = AdminDeleteUserErrors[keyof AdminDeleteUserErrors];
+
+export type AdminDeleteUserResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type AdminDeleteUserResponse = AdminDeleteUserResponses[keyof AdminDeleteUserResponses];
+
+export type AdminGetUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}';
+};
+
+export type AdminGetUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminGetUserError = AdminGetUserErrors[keyof AdminGetUserErrors];
+
+export type AdminGetUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type AdminGetUserResponse = AdminGetUserResponses[keyof AdminGetUserResponses];
+
+export type AdminBanUserData = {
+    body: BanUserDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/ban';
+};
+
+export type AdminBanUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Conflict with the current state
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminBanUserError = AdminBanUserErrors[keyof AdminBanUserErrors];
+
+export type AdminBanUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type AdminBanUserResponse = AdminBanUserResponses[keyof AdminBanUserResponses];
+
+export type AdminChangeRoleData = {
+    body: ChangeRoleDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/role';
+};
+
+export type AdminChangeRoleErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Conflict with the current state
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminChangeRoleError = AdminChangeRoleErrors[keyof AdminChangeRoleErrors];
+
+export type AdminChangeRoleResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type AdminChangeRoleResponse = AdminChangeRoleResponses[keyof AdminChangeRoleResponses];
+
+export type AdminListUserTasksData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
+    };
+    url: '/api/admin/users/{id}/tasks';
+};
+
+export type AdminListUserTasksErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminListUserTasksError = AdminListUserTasksErrors[keyof AdminListUserTasksErrors];
+
+export type AdminListUserTasksResponses = {
+    /**
+     * OK
+     */
+    200: Array<Task>;
+};
+
+export type AdminListUserTasksResponse = AdminListUserTasksResponses[keyof AdminListUserTasksResponses];
+
+export type AdminDeleteUserTaskData = {
+    body?: never;
+    path: {
+        id: string;
+        task_id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/tasks/{task_id}';
+};
+
+export type AdminDeleteUserTaskErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminDeleteUserTaskError = AdminDeleteUserTaskErrors[keyof AdminDeleteUserTaskErrors];
+
+export type AdminDeleteUserTaskResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type AdminDeleteUserTaskResponse = AdminDeleteUserTaskResponses[keyof AdminDeleteUserTaskResponses];
+
+export type AdminUnbanUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/unban';
+};
+
+export type AdminUnbanUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type AdminUnbanUserError = AdminUnbanUserErrors[keyof AdminUnbanUserErrors];
+
+export type AdminUnbanUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type AdminUnbanUserResponse = AdminUnbanUserResponses[keyof AdminUnbanUserResponses];
 
 export type LoginData = {
     body: LoginDto;
@@ -176,6 +875,51 @@ export type LoginResponses = {
 };
 
 export type LoginResponse = LoginResponses[keyof LoginResponses];
+
+export type LogoutData = {
+    body: RefreshDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/logout';
+};
+
+export type LogoutErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type LogoutError = LogoutErrors[keyof LogoutErrors];
+
+export type LogoutResponses = {
+    /**
+     * Logged out
+     */
+    204: void;
+};
+
+export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
 
 export type GetMeData = {
     body?: never;
@@ -255,6 +999,104 @@ export type UpdateMeResponses = {
 
 export type UpdateMeResponse = UpdateMeResponses[keyof UpdateMeResponses];
 
+export type ChangePasswordData = {
+    body: ChangePasswordDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/password';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Too many requests (see Retry-After)
+     */
+    429: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * Password changed
+     */
+    204: void;
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type RefreshData = {
+    body: RefreshDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/refresh';
+};
+
+export type RefreshErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Too many requests (see Retry-After)
+     */
+    429: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type RefreshError = RefreshErrors[keyof RefreshErrors];
+
+export type RefreshResponses = {
+    /**
+     * OK
+     */
+    200: Session;
+};
+
+export type RefreshResponse = RefreshResponses[keyof RefreshResponses];
+
 export type RegisterData = {
     body: RegisterDto;
     path?: never;
@@ -280,6 +1122,10 @@ export type RegisterErrors = {
      */
     415: Problem;
     /**
+     * Too many requests (see Retry-After)
+     */
+    429: Problem;
+    /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
     500: Problem;
@@ -299,6 +1145,82 @@ export type RegisterResponses = {
 };
 
 export type RegisterResponse = RegisterResponses[keyof RegisterResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    /**
+     * OK
+     */
+    200: Array<SessionInfo>;
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type RevokeSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/auth/sessions/{id}';
+};
+
+export type RevokeSessionErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Not found, or not yours
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
+
+export type RevokeSessionResponses = {
+    /**
+     * Login ended
+     */
+    204: void;
+};
+
+export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
 
 export type ClearCompletedTasksData = {
     body?: never;
@@ -357,10 +1279,34 @@ export type ListTasksData = {
         user_id: string;
     };
     query?: {
-        status?: 'all' | 'pending' | 'completed';
-        sort?: 'created' | 'title';
-        order?: 'asc' | 'desc';
         limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
     };
     url: '/api/{user_id}/tasks';
 };
@@ -401,6 +1347,12 @@ export type ListTasksResponse = ListTasksResponses[keyof ListTasksResponses];
 
 export type CreateTaskData = {
     body: CreateTaskDto;
+    headers?: {
+        /**
+         * Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal)
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         /**
          * Your own user id, or 'me'
@@ -425,6 +1377,10 @@ export type CreateTaskErrors = {
      */
     403: Problem;
     /**
+     * Conflict with the current state
+     */
+    409: Problem;
+    /**
      * Body larger than 100 KiB
      */
     413: Problem;
@@ -432,6 +1388,10 @@ export type CreateTaskErrors = {
      * Body is not application/json
      */
     415: Problem;
+    /**
+     * Idempotency-Key reused with a different body
+     */
+    422: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -455,6 +1415,12 @@ export type CreateTaskResponse = CreateTaskResponses[keyof CreateTaskResponses];
 
 export type DeleteTaskData = {
     body?: never;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -483,6 +1449,10 @@ export type DeleteTaskErrors = {
      * Not found, or not yours
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     */
+    412: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -557,6 +1527,12 @@ export type GetTaskResponse = GetTaskResponses[keyof GetTaskResponses];
 
 export type UpdateTaskData = {
     body: UpdateTaskDto;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -585,6 +1561,10 @@ export type UpdateTaskErrors = {
      * Not found, or not yours
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -616,6 +1596,12 @@ export type UpdateTaskResponse = UpdateTaskResponses[keyof UpdateTaskResponses];
 
 export type ReplaceTaskData = {
     body: UpdateTaskDto;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -644,6 +1630,10 @@ export type ReplaceTaskErrors = {
      * Not found, or not yours
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -676,6 +1666,10 @@ export type ReplaceTaskResponse = ReplaceTaskResponses[keyof ReplaceTaskResponse
 export type CompleteTaskData = {
     body: CompleteTaskDto;
     headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
         'Content-Type'?: string;
     };
     path: {
@@ -706,6 +1700,10 @@ export type CompleteTaskErrors = {
      * Not found, or not yours
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -771,84 +1769,16 @@ export type ReadyErrors = {
      */
     500: Problem;
     /**
-     * The database does not answer
-     *
-     * The Health Check is not successful
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
      */
-    503: {
-        status?: 'error' | 'shutting_down';
-        info?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        error?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        details?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        };
-    };
+    503: Problem;
 };
 
 export type ReadyError = ReadyErrors[keyof ReadyErrors];
 
 export type ReadyResponses = {
     /**
-     * The Health Check is successful
+     * OK
      */
-    200: {
-        status?: 'ok' | 'degraded';
-        info?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        error?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        details?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        };
-    };
+    200: unknown;
 };
-
-export type ReadyResponse = ReadyResponses[keyof ReadyResponses];

@@ -3,36 +3,20 @@ import { Transform } from 'class-transformer';
 import {
   buildMessage,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
-  Max,
-  Min,
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { PageQuery } from '../../common/paging';
 import { CodePointLength, Trim } from '../../common/validation';
 import { ListTasksQuery, ORDERS } from '../../tasks/dto/task.dto';
 import { UserResponse } from '../../users/dto/user.response';
 import { ROLES, type Role } from '../../users/user.entity';
 
-const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
-
-/** `limit` as every list takes it (the shared keyset pager of issue 5 adds `cursor`). */
-export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Transform(({ value }) =>
-    typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
-  )
-  @IsInt({ message: LIMIT_MESSAGE })
-  @Min(1, { message: LIMIT_MESSAGE })
-  @Max(100, { message: LIMIT_MESSAGE })
-  limit: number = 50;
-}
-
 export const USER_SORTS = ['created', 'email', 'last_login'] as const;
+export type UserSort = (typeof USER_SORTS)[number];
 export const USER_STATUSES = ['active', 'banned'] as const;
 
 /** A blank `q=` (an empty search box) means no search. */
@@ -50,12 +34,17 @@ const NoNulCharacter = () =>
   });
 
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email or the name' })
+  @ApiPropertyOptional({
+    description:
+      'Case-insensitive substring of the email or the name, trimmed and taken literally (% and _ are not wildcards). Empty means no search.',
+    maxLength: 254,
+  })
   @IsOptional()
   @BlankIsAbsent()
   @Trim()
   @NoNulCharacter()
-  @CodePointLength(1, 254)
+  // A blank q never gets here (it is absent), so the documented minimum is none.
+  @CodePointLength(0, 254)
   @IsString()
   q?: string;
 
@@ -76,7 +65,7 @@ export class ListUsersQuery extends PageQuery {
   })
   @IsOptional()
   @IsIn(USER_SORTS, { message: `sort must be one of ${USER_SORTS.join(', ')}` })
-  sort: (typeof USER_SORTS)[number] = 'created';
+  sort: UserSort = 'created';
 
   @ApiPropertyOptional({ enum: ORDERS, default: 'desc' })
   @IsOptional()

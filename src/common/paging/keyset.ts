@@ -10,8 +10,12 @@ import type { CursorCodec, CursorValues } from './cursor';
  *
  *   const byDue: SortSpec = { name: 'tasks:due_date', keys: [
  *     { sql: 'task.due_date', nullable: true }, { sql: 'task.id' } ] };
- *   const page = await fetchPage(queryBuilderWithFilters, { sort: byDue, order, limit, cursor }, codec);
+ *   const page = await fetchPage(queryBuilderWithFilters,
+ *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, codec);
  *   setPageHeaders(reply, request.url, page);
+ *
+ * Lists may share sorts (the admin's task lists use the owner's), so the cursor is bound to the
+ * `list` as well as to the sort and order: a cursor replayed on any other list is a 400.
  *
  * The cursor carries the sort keys of the last row served, read back from PostgreSQL as text
  * (so timestamps keep their microseconds) and compared as the expression's own type, so
@@ -23,7 +27,7 @@ export interface SortKey {
 }
 
 export interface SortSpec {
-  /** Identifies the list and sort; a cursor is only accepted by the spec (and order) it came from. */
+  /** Identifies the sort in its list's cursors (a cursor is accepted by one list, sort and order). */
   name: string;
   keys: SortKey[];
 }
@@ -31,6 +35,8 @@ export interface SortSpec {
 export type SortOrder = 'asc' | 'desc';
 
 export interface PageRequest {
+  /** Which list the cursor belongs to: its route, with the path parameters filled in. */
+  list: string;
   sort: SortSpec;
   order: SortOrder;
   limit: number;
@@ -98,7 +104,7 @@ export function seekPredicate(
   return { sql: after(0), params };
 }
 
-const scopeOf = (request: PageRequest) => `${request.sort.name}:${request.order}`;
+const scopeOf = (request: PageRequest) => `${request.list}|${request.sort.name}:${request.order}`;
 
 /**
  * One page of `query` (which carries the filters and nothing else): the total, the rows after the
@@ -133,7 +139,7 @@ export async function fetchPage<T extends ObjectLiteral>(
 /** The query for one page (limit + 1 rows, to know whether a next page exists). */
 export function pageQuery<T extends ObjectLiteral>(
   query: SelectQueryBuilder<T>,
-  { sort, order, limit }: PageRequest,
+  { sort, order, limit }: Pick<PageRequest, 'sort' | 'order' | 'limit'>,
   after?: CursorValues,
 ): SelectQueryBuilder<T> {
   const paged = query.clone();
