@@ -21,7 +21,7 @@ const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
 
 /** `limit` as every list takes it (the shared keyset pager of issue 5 adds `cursor`). */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Transform(({ value }) =>
     typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
@@ -50,7 +50,11 @@ const NoNulCharacter = () =>
   });
 
 export class ListUsersQuery extends PageQuery {
-  @ApiPropertyOptional({ description: 'Case-insensitive substring of the email or the name' })
+  @ApiPropertyOptional({
+    description: 'Case-insensitive substring of the email or the name',
+    minLength: 1,
+    maxLength: 254,
+  })
   @IsOptional()
   @BlankIsAbsent()
   @Trim()

@@ -18,6 +18,7 @@ export class PageQuery {
 
   @ApiPropertyOptional({
     description: 'Opaque position from the `Link: <...>; rel="next"` header of the previous page',
+    maxLength: 2048,
   })
   @IsOptional()
   @MaxLength(2048, {

@@ -127,6 +127,8 @@ export class ListTasksQuery extends PageQuery {
 
   @ApiPropertyOptional({
     description: 'Tasks carrying this tag (matched lower-cased)',
+    minLength: 1,
+    maxLength: 50,
     example: 'work',
   })
   @IsOptional()
@@ -139,7 +141,7 @@ export class ListTasksQuery extends PageQuery {
     type: String,
     format: 'date-time',
     description: 'Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)',
-    example: '2026-12-08',
+    example: '2026-12-08T00:00:00.000Z',
   })
   @IsOptional()
   @ToDate()
@@ -150,7 +152,7 @@ export class ListTasksQuery extends PageQuery {
     type: String,
     format: 'date-time',
     description: 'Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)',
-    example: '2026-12-01',
+    example: '2026-12-01T00:00:00.000Z',
   })
   @IsOptional()
   @ToDate()
