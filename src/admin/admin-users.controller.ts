@@ -14,7 +14,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagg
 import type { FastifyReply } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { uuidParam } from '../common/uuid';
 import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
@@ -36,7 +36,7 @@ export class AdminUsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List and search users', operationId: 'adminListUsers' })
+  @ApiOperation({ summary: 'List and search users', operationId: 'listUsers' })
   @ApiOkResponse({ type: [AdminUserResponse], headers: TOTAL_COUNT })
   @ApiProblems(400)
   async list(
@@ -49,9 +49,10 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One user', operationId: 'adminGetUser' })
+  @ApiOperation({ summary: 'One user', operationId: 'getUser' })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   get(@Param('id', uuidParam('id')) id: string): Promise<AdminUserResponse> {
     return this.users.get(id);
   }
@@ -62,10 +63,12 @@ export class AdminUsersController {
     description:
       'Applies on the next request, even with an old token. Setting the role it already has changes nothing. ' +
       'An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).',
-    operationId: 'adminChangeRole',
+    operationId: 'changeUserRole',
   })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   changeRole(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -81,10 +84,12 @@ export class AdminUsersController {
     description:
       'Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. ' +
       'Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
-    operationId: 'adminBanUser',
+    operationId: 'banUser',
   })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   ban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -98,10 +103,11 @@ export class AdminUsersController {
   @ApiOperation({
     summary: 'Unban a user',
     description: 'Restores login. Unbanning a user who is not banned changes nothing.',
-    operationId: 'adminUnbanUser',
+    operationId: 'unbanUser',
   })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   unban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -115,10 +121,12 @@ export class AdminUsersController {
     summary: 'Delete a user with all its tasks and logins',
     description:
       'The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
-    operationId: 'adminDeleteUser',
+    operationId: 'deleteUser',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   async remove(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -127,9 +135,10 @@ export class AdminUsersController {
   }
 
   @Get(':id/tasks')
-  @ApiOperation({ summary: "A user's tasks", operationId: 'adminListUserTasks' })
+  @ApiOperation({ summary: "A user's tasks", operationId: 'listUserTasks' })
   @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   async listTasks(
     @Param('id', uuidParam('id')) id: string,
     @Query() query: ListTasksQuery,
@@ -146,10 +155,11 @@ export class AdminUsersController {
     summary: "Delete one of a user's tasks",
     description:
       "404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.",
-    operationId: 'adminDeleteUserTask',
+    operationId: 'deleteUserTask',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, "No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)")
   async removeTask(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,

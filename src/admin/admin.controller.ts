@@ -20,7 +20,7 @@ export class AdminController {
   ) {}
 
   @Get('tasks')
-  @ApiOperation({ summary: "Every user's tasks", operationId: 'adminListTasks' })
+  @ApiOperation({ summary: "Every user's tasks", operationId: 'listAllTasks' })
   @ApiOkResponse({ type: [TaskResponse], headers: TOTAL_COUNT })
   @ApiProblems(400)
   async listTasks(
@@ -36,7 +36,7 @@ export class AdminController {
   @ApiOperation({
     summary: 'Live numbers',
     description: 'Overdue: not completed and due date in the past.',
-    operationId: 'adminStats',
+    operationId: 'getStats',
   })
   @ApiOkResponse({ type: StatsResponse })
   stats(): Promise<StatsResponse> {
@@ -44,7 +44,7 @@ export class AdminController {
   }
 
   @Get('audit-log')
-  @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'adminAuditLog' })
+  @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'listAuditLog' })
   @ApiOkResponse({ type: [AuditEntryResponse], headers: TOTAL_COUNT })
   @ApiProblems(400)
   async auditLog(
