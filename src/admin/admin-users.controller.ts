@@ -10,7 +10,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
@@ -86,6 +86,7 @@ export class AdminUsersController {
       'Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
     operationId: 'banUser',
   })
+  @ApiBody({ type: BanUserDto, required: false })
   @ApiOkResponse({ type: AdminUserResponse })
   @ApiProblems(400)
   @ApiProblem(404, 'No such user (USER_NOT_FOUND)')

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -263,6 +264,8 @@ export class TasksController {
   })
   @ApiHeader({ name: 'Content-Type', required: false })
   @ApiHeader(IF_MATCH)
+  // No body toggles.
+  @ApiBody({ type: CompleteTaskDto, required: false })
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
   @ApiProblems(400)
   @ApiProblem(404, TASK_NOT_FOUND)
