@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, GetMeData, GetMeErrors, GetMeResponses, GetTaskData, GetTaskErrors, GetTaskResponses, ListTasksData, ListTasksErrors, ListTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, ReadyData, ReadyErrors, ReadyResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
+import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,10 +19,145 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
+ * Every admin change, newest first
+ */
+export const listAuditLog = <ThrowOnError extends boolean = false>(options?: Options<ListAuditLogData, ThrowOnError>) => (options?.client ?? client).get<ListAuditLogResponses, ListAuditLogErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/audit-log',
+    ...options
+});
+
+/**
+ * Live numbers
+ *
+ * Overdue: not completed and due date in the past.
+ */
+export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, GetStatsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/stats',
+    ...options
+});
+
+/**
+ * Every user's tasks
+ */
+export const listAllTasks = <ThrowOnError extends boolean = false>(options?: Options<ListAllTasksData, ThrowOnError>) => (options?.client ?? client).get<ListAllTasksResponses, ListAllTasksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/tasks',
+    ...options
+});
+
+/**
+ * List and search users
+ */
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users',
+    ...options
+});
+
+/**
+ * Delete a user with all its tasks and logins
+ *
+ * The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
+ */
+export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}',
+    ...options
+});
+
+/**
+ * One user
+ */
+export const getUser = <ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>) => (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}',
+    ...options
+});
+
+/**
+ * Ban a user
+ *
+ * Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
+ */
+export const banUser = <ThrowOnError extends boolean = false>(options: Options<BanUserData, ThrowOnError>) => (options.client ?? client).post<BanUserResponses, BanUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}/ban',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Change a role
+ *
+ * Applies on the next request, even with an old token. Setting the role it already has changes nothing. An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).
+ */
+export const changeUserRole = <ThrowOnError extends boolean = false>(options: Options<ChangeUserRoleData, ThrowOnError>) => (options.client ?? client).patch<ChangeUserRoleResponses, ChangeUserRoleErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}/role',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A user's tasks
+ */
+export const listUserTasks = <ThrowOnError extends boolean = false>(options: Options<ListUserTasksData, ThrowOnError>) => (options.client ?? client).get<ListUserTasksResponses, ListUserTasksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}/tasks',
+    ...options
+});
+
+/**
+ * Delete one of a user's tasks
+ *
+ * 404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.
+ */
+export const deleteUserTask = <ThrowOnError extends boolean = false>(options: Options<DeleteUserTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserTaskResponses, DeleteUserTaskErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}/tasks/{task_id}',
+    ...options
+});
+
+/**
+ * Unban a user
+ *
+ * Restores login. Unbanning a user who is not banned changes nothing.
+ */
+export const unbanUser = <ThrowOnError extends boolean = false>(options: Options<UnbanUserData, ThrowOnError>) => (options.client ?? client).post<UnbanUserResponses, UnbanUserErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/admin/users/{id}/unban',
+    ...options
+});
+
+/**
  * Log in with email and password
+ *
+ * Failed logins are throttled per email and per client address: past the limit (LOGIN_MAX_FAILURES_PER_EMAIL / LOGIN_MAX_FAILURES_PER_IP within LOGIN_WINDOW) the answer is 429 with Retry-After, even with the right password, until the window ends.
  */
 export const login = <ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>) => (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
     url: '/api/auth/login',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End the login of a refresh token
+ *
+ * Its refresh token and its access tokens stop working at once.
+ */
+export const logout = <ThrowOnError extends boolean = false>(options: Options<LogoutData, ThrowOnError>) => (options.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
+    url: '/api/auth/logout',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -53,6 +188,35 @@ export const updateMe = <ThrowOnError extends boolean = false>(options: Options<
 });
 
 /**
+ * Change your password
+ *
+ * Every other login ends, and every access token issued before the change gets 401 (including the one making this call: refresh to get a new one).
+ */
+export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>) => (options.client ?? client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/auth/password',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Exchange a refresh token for a new pair
+ *
+ * The refresh token rotates: it can be used once. Presenting an already-used one again (a replay) ends that whole login, and every token of it stops working.
+ */
+export const refresh = <ThrowOnError extends boolean = false>(options: Options<RefreshData, ThrowOnError>) => (options.client ?? client).post<RefreshResponses, RefreshErrors, ThrowOnError>({
+    url: '/api/auth/refresh',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Create an account and log in
  */
 export const register = <ThrowOnError extends boolean = false>(options: Options<RegisterData, ThrowOnError>) => (options.client ?? client).post<RegisterResponses, RegisterErrors, ThrowOnError>({
@@ -62,6 +226,28 @@ export const register = <ThrowOnError extends boolean = false>(options: Options<
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Your active logins
+ *
+ * `current` marks the login of the access token making this request.
+ */
+export const listSessions = <ThrowOnError extends boolean = false>(options?: Options<ListSessionsData, ThrowOnError>) => (options?.client ?? client).get<ListSessionsResponses, ListSessionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/auth/sessions',
+    ...options
+});
+
+/**
+ * End one of your logins
+ *
+ * Its refresh token and access tokens stop working at once. Someone else's is 404.
+ */
+export const revokeSession = <ThrowOnError extends boolean = false>(options: Options<RevokeSessionData, ThrowOnError>) => (options.client ?? client).delete<RevokeSessionResponses, RevokeSessionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/auth/sessions/{id}',
+    ...options
 });
 
 /**
@@ -84,6 +270,8 @@ export const listTasks = <ThrowOnError extends boolean = false>(options: Options
 
 /**
  * Create a task
+ *
+ * With an `Idempotency-Key` header, a retry within 24 hours returns the first response (status, body, Location, ETag, plus `Idempotent-Replayed: true`) and creates nothing. Concurrent requests with one key create one task.
  */
 export const createTask = <ThrowOnError extends boolean = false>(options: Options<CreateTaskData, ThrowOnError>) => (options.client ?? client).post<CreateTaskResponses, CreateTaskErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

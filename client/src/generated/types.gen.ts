@@ -4,6 +4,56 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}` | (string & {});
 };
 
+export type AdminUser = {
+    id: string;
+    email: string;
+    name: string | null;
+    role: 'user' | 'admin';
+    created_at: string;
+    updated_at: string;
+    banned: boolean;
+    ban_reason: string | null;
+    last_login_at: string | null;
+    /**
+     * Number of tasks the user owns
+     */
+    task_count: number;
+};
+
+export type AuditEntry = {
+    id: string;
+    /**
+     * The admin who acted; null for the start-up bootstrap
+     */
+    actor_id: string | null;
+    /**
+     * user.role_changed, user.banned, user.unbanned, user.deleted, task.deleted, user.bootstrap_admin
+     */
+    action: string;
+    target_type: 'user' | 'task';
+    target_id: string;
+    details: {
+        [key: string]: unknown;
+    };
+    created_at: string;
+};
+
+export type BanUserDto = {
+    /**
+     * Shown to admins as ban_reason
+     */
+    reason?: string | null;
+};
+
+export type ChangePasswordDto = {
+    current_password: string;
+    new_password: string;
+};
+
+export type ChangeRoleDto = {
+    role: 'user' | 'admin';
+};
+
 export type ClearCompleted = {
     deleted: number;
 };
@@ -59,6 +109,13 @@ export type Problem = {
     request_id?: string;
 };
 
+export type RefreshDto = {
+    /**
+     * The refresh token of the last Session
+     */
+    refresh_token: string;
+};
+
 export type RegisterDto = {
     email: string;
     password: string;
@@ -82,6 +139,26 @@ export type Session = {
     expires_in: number;
 };
 
+export type SessionInfo = {
+    id: string;
+    created_at: string;
+    /**
+     * Login or last refresh
+     */
+    last_used_at: string;
+    user_agent: string | null;
+    ip: string | null;
+    /**
+     * True for the login of the access token making this request
+     */
+    current: boolean;
+};
+
+export type Stats = {
+    users: UserStats;
+    tasks: TaskStats;
+};
+
 export type Task = {
     id: string;
     user_id: string;
@@ -94,6 +171,16 @@ export type Task = {
     tags: Array<string>;
     created_at: string;
     updated_at: string;
+};
+
+export type TaskStats = {
+    total: number;
+    completed: number;
+    pending: number;
+    /**
+     * Pending tasks whose due date has passed
+     */
+    overdue: number;
 };
 
 export type UpdateMeDto = {
@@ -124,6 +211,610 @@ export type User = {
     updated_at: string;
 };
 
+export type UserStats = {
+    total: number;
+    admins: number;
+    banned: number;
+};
+
+export type ListAuditLogData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+    };
+    url: '/api/admin/audit-log';
+};
+
+export type ListAuditLogErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListAuditLogError = ListAuditLogErrors[keyof ListAuditLogErrors];
+
+export type ListAuditLogResponses = {
+    /**
+     * OK
+     */
+    200: Array<AuditEntry>;
+};
+
+export type ListAuditLogResponse = ListAuditLogResponses[keyof ListAuditLogResponses];
+
+export type GetStatsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/admin/stats';
+};
+
+export type GetStatsErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type GetStatsError = GetStatsErrors[keyof GetStatsErrors];
+
+export type GetStatsResponses = {
+    /**
+     * OK
+     */
+    200: Stats;
+};
+
+export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
+
+export type ListAllTasksData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
+        /**
+         * Only this user's tasks
+         */
+        user_id?: string;
+    };
+    url: '/api/admin/tasks';
+};
+
+export type ListAllTasksErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListAllTasksError = ListAllTasksErrors[keyof ListAllTasksErrors];
+
+export type ListAllTasksResponses = {
+    /**
+     * OK
+     */
+    200: Array<Task>;
+};
+
+export type ListAllTasksResponse = ListAllTasksResponses[keyof ListAllTasksResponses];
+
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * Case-insensitive substring of the email or the name
+         */
+        q?: string;
+        role?: 'user' | 'admin';
+        /**
+         * Absent: both
+         */
+        status?: 'active' | 'banned';
+        /**
+         * Ties are broken by id; users who never logged in sort last for last_login
+         */
+        sort?: 'created' | 'email' | 'last_login';
+        order?: 'asc' | 'desc';
+    };
+    url: '/api/admin/users';
+};
+
+export type ListUsersErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    /**
+     * OK
+     */
+    200: Array<AdminUser>;
+};
+
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type DeleteUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}';
+};
+
+export type DeleteUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
+     */
+    409: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
+
+export type DeleteUserResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteUserResponse = DeleteUserResponses[keyof DeleteUserResponses];
+
+export type GetUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}';
+};
+
+export type GetUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type GetUserError = GetUserErrors[keyof GetUserErrors];
+
+export type GetUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type GetUserResponse = GetUserResponses[keyof GetUserResponses];
+
+export type BanUserData = {
+    body?: BanUserDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/ban';
+};
+
+export type BanUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type BanUserError = BanUserErrors[keyof BanUserErrors];
+
+export type BanUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type BanUserResponse = BanUserResponses[keyof BanUserResponses];
+
+export type ChangeUserRoleData = {
+    body: ChangeRoleDto;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/role';
+};
+
+export type ChangeUserRoleErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ChangeUserRoleError = ChangeUserRoleErrors[keyof ChangeUserRoleErrors];
+
+export type ChangeUserRoleResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type ChangeUserRoleResponse = ChangeUserRoleResponses[keyof ChangeUserRoleResponses];
+
+export type ListUserTasksData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
+    };
+    url: '/api/admin/users/{id}/tasks';
+};
+
+export type ListUserTasksErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListUserTasksError = ListUserTasksErrors[keyof ListUserTasksErrors];
+
+export type ListUserTasksResponses = {
+    /**
+     * OK
+     */
+    200: Array<Task>;
+};
+
+export type ListUserTasksResponse = ListUserTasksResponses[keyof ListUserTasksResponses];
+
+export type DeleteUserTaskData = {
+    body?: never;
+    path: {
+        id: string;
+        task_id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/tasks/{task_id}';
+};
+
+export type DeleteUserTaskErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteUserTaskError = DeleteUserTaskErrors[keyof DeleteUserTaskErrors];
+
+export type DeleteUserTaskResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteUserTaskResponse = DeleteUserTaskResponses[keyof DeleteUserTaskResponses];
+
+export type UnbanUserData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/admin/users/{id}/unban';
+};
+
+export type UnbanUserErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * The caller is not an admin (FORBIDDEN): role admin is required
+     */
+    403: Problem;
+    /**
+     * No such user (USER_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type UnbanUserError = UnbanUserErrors[keyof UnbanUserErrors];
+
+export type UnbanUserResponses = {
+    /**
+     * OK
+     */
+    200: AdminUser;
+};
+
+export type UnbanUserResponse = UnbanUserResponses[keyof UnbanUserResponses];
+
 export type LoginData = {
     body: LoginDto;
     path?: never;
@@ -137,11 +828,11 @@ export type LoginErrors = {
      */
     400: Problem;
     /**
-     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     * Unknown email or wrong password, the same answer for both (INVALID_CREDENTIALS)
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * Right password, but the account is banned (ACCOUNT_BANNED)
      */
     403: Problem;
     /**
@@ -176,6 +867,51 @@ export type LoginResponses = {
 };
 
 export type LoginResponse = LoginResponses[keyof LoginResponses];
+
+export type LogoutData = {
+    body: RefreshDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/logout';
+};
+
+export type LogoutErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * The refresh token is invalid, expired, already used or revoked (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type LogoutError = LogoutErrors[keyof LogoutErrors];
+
+export type LogoutResponses = {
+    /**
+     * Logged out
+     */
+    204: void;
+};
+
+export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
 
 export type GetMeData = {
     body?: never;
@@ -255,6 +991,104 @@ export type UpdateMeResponses = {
 
 export type UpdateMeResponse = UpdateMeResponses[keyof UpdateMeResponses];
 
+export type ChangePasswordData = {
+    body: ChangePasswordDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/password';
+};
+
+export type ChangePasswordErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * No valid token (UNAUTHENTICATED), or current_password is wrong (INVALID_CREDENTIALS)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Too many wrong current passwords: throttled like logins (see Retry-After)
+     */
+    429: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ChangePasswordError = ChangePasswordErrors[keyof ChangePasswordErrors];
+
+export type ChangePasswordResponses = {
+    /**
+     * Password changed
+     */
+    204: void;
+};
+
+export type ChangePasswordResponse = ChangePasswordResponses[keyof ChangePasswordResponses];
+
+export type RefreshData = {
+    body: RefreshDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/refresh';
+};
+
+export type RefreshErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * The refresh token is invalid, expired, already used (its whole login ends) or revoked (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Too many requests (see Retry-After)
+     */
+    429: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type RefreshError = RefreshErrors[keyof RefreshErrors];
+
+export type RefreshResponses = {
+    /**
+     * OK
+     */
+    200: Session;
+};
+
+export type RefreshResponse = RefreshResponses[keyof RefreshResponses];
+
 export type RegisterData = {
     body: RegisterDto;
     path?: never;
@@ -268,7 +1102,7 @@ export type RegisterErrors = {
      */
     400: Problem;
     /**
-     * Conflict with the current state
+     * An account with this email already exists (EMAIL_TAKEN)
      */
     409: Problem;
     /**
@@ -279,6 +1113,10 @@ export type RegisterErrors = {
      * Body is not application/json
      */
     415: Problem;
+    /**
+     * Too many requests (see Retry-After)
+     */
+    429: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -299,6 +1137,82 @@ export type RegisterResponses = {
 };
 
 export type RegisterResponse = RegisterResponses[keyof RegisterResponses];
+
+export type ListSessionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/sessions';
+};
+
+export type ListSessionsErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListSessionsError = ListSessionsErrors[keyof ListSessionsErrors];
+
+export type ListSessionsResponses = {
+    /**
+     * OK
+     */
+    200: Array<SessionInfo>;
+};
+
+export type ListSessionsResponse = ListSessionsResponses[keyof ListSessionsResponses];
+
+export type RevokeSessionData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/auth/sessions/{id}';
+};
+
+export type RevokeSessionErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * No such login of yours (SESSION_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type RevokeSessionError = RevokeSessionErrors[keyof RevokeSessionErrors];
+
+export type RevokeSessionResponses = {
+    /**
+     * Login ended
+     */
+    204: void;
+};
+
+export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
 
 export type ClearCompletedTasksData = {
     body?: never;
@@ -324,7 +1238,7 @@ export type ClearCompletedTasksErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
@@ -357,10 +1271,34 @@ export type ListTasksData = {
         user_id: string;
     };
     query?: {
-        status?: 'all' | 'pending' | 'completed';
-        sort?: 'created' | 'title';
-        order?: 'asc' | 'desc';
         limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+        status?: 'all' | 'pending' | 'completed';
+        /**
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         */
+        q?: string;
+        priority?: 'low' | 'medium' | 'high';
+        /**
+         * Tasks carrying this tag (matched lower-cased)
+         */
+        tag?: string;
+        /**
+         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_before?: string;
+        /**
+         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         */
+        due_after?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        order?: 'asc' | 'desc';
     };
     url: '/api/{user_id}/tasks';
 };
@@ -375,7 +1313,7 @@ export type ListTasksErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
@@ -401,6 +1339,12 @@ export type ListTasksResponse = ListTasksResponses[keyof ListTasksResponses];
 
 export type CreateTaskData = {
     body: CreateTaskDto;
+    headers?: {
+        /**
+         * Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal). Kept 24 hours, per user.
+         */
+        'Idempotency-Key'?: string;
+    };
     path: {
         /**
          * Your own user id, or 'me'
@@ -421,9 +1365,13 @@ export type CreateTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
+    /**
+     * A request with this Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_PROGRESS): retry after Retry-After
+     */
+    409: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -432,6 +1380,10 @@ export type CreateTaskErrors = {
      * Body is not application/json
      */
     415: Problem;
+    /**
+     * This Idempotency-Key was already used with a different body (IDEMPOTENCY_KEY_REUSED)
+     */
+    422: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -455,6 +1407,12 @@ export type CreateTaskResponse = CreateTaskResponses[keyof CreateTaskResponses];
 
 export type DeleteTaskData = {
     body?: never;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -476,13 +1434,17 @@ export type DeleteTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
+     */
+    412: Problem;
     /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
@@ -527,11 +1489,11 @@ export type GetTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -557,6 +1519,12 @@ export type GetTaskResponse = GetTaskResponses[keyof GetTaskResponses];
 
 export type UpdateTaskData = {
     body: UpdateTaskDto;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -578,13 +1546,17 @@ export type UpdateTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -616,6 +1588,12 @@ export type UpdateTaskResponse = UpdateTaskResponses[keyof UpdateTaskResponses];
 
 export type ReplaceTaskData = {
     body: UpdateTaskDto;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -637,13 +1615,17 @@ export type ReplaceTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -674,8 +1656,12 @@ export type ReplaceTaskResponses = {
 export type ReplaceTaskResponse = ReplaceTaskResponses[keyof ReplaceTaskResponses];
 
 export type CompleteTaskData = {
-    body: CompleteTaskDto;
+    body?: CompleteTaskDto;
     headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
         'Content-Type'?: string;
     };
     path: {
@@ -699,13 +1685,17 @@ export type CompleteTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
+     */
+    412: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -771,84 +1761,16 @@ export type ReadyErrors = {
      */
     500: Problem;
     /**
-     * The database does not answer
-     *
-     * The Health Check is not successful
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
      */
-    503: {
-        status?: 'error' | 'shutting_down';
-        info?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        error?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        details?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        };
-    };
+    503: Problem;
 };
 
 export type ReadyError = ReadyErrors[keyof ReadyErrors];
 
 export type ReadyResponses = {
     /**
-     * The Health Check is successful
+     * OK
      */
-    200: {
-        status?: 'ok' | 'degraded';
-        info?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        error?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        } | null;
-        details?: {
-            [key: string]: {
-                status: 'up' | 'degraded' | 'down';
-                /**
-                 * Time the health indicator took to respond, in ms
-                 */
-                responseTime?: number;
-                [key: string]: unknown;
-            };
-        };
-    };
+    200: unknown;
 };
-
-export type ReadyResponse = ReadyResponses[keyof ReadyResponses];
