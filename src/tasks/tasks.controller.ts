@@ -114,9 +114,9 @@ export class TasksController {
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal). Kept 24 hours, per user.',
+      'Your unique key for this create, e.g. a UUID (1-255 visible ASCII characters). Kept 24 hours, per user.',
+    // No example: Swagger UI would pre-fill it, and every create from Try it out would replay.
     schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
-    example: '7d0c6c1e-2b4f-4a8e-9c1d-3e5f7a9b0c2d',
   })
   @ApiCreatedResponse({
     type: TaskResponse,

@@ -308,20 +308,20 @@ export type ListAllTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -657,20 +657,20 @@ export type ListUserTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -1278,20 +1278,20 @@ export type ListTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -1341,7 +1341,7 @@ export type CreateTaskData = {
     body: CreateTaskDto;
     headers?: {
         /**
-         * Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal). Kept 24 hours, per user.
+         * Your unique key for this create, e.g. a UUID (1-255 visible ASCII characters). Kept 24 hours, per user.
          */
         'Idempotency-Key'?: string;
     };
