@@ -1,15 +1,24 @@
 import type { AddressInfo } from 'node:net';
 import {
+  banUser,
   completeTask,
   createClient,
   createConfig,
   createTask,
   deleteTask,
   getMe,
+  getStats,
   getTask,
+  getUser,
+  listAuditLog,
   listTasks,
+  listUsers,
+  login,
+  logout,
+  refresh,
   register,
   type Task,
+  unbanUser,
   updateTask,
 } from '../client/src';
 import { uniqueEmail } from './support/builders';
@@ -26,10 +35,12 @@ describe('Generated client against the running app', () => {
   let token: string;
   /** A client that sends the current user's bearer token. */
   const api = () => createClient(createConfig({ baseUrl, auth: () => token }));
-  const state: { task?: Task; other?: Task; userId?: string } = {};
+  const state: { task?: Task; other?: Task; userId?: string; email?: string } = {};
+  const ADMIN = { email: 'root@example.com', password: 'admin-password-1' };
+  const PASSWORD = 'password-123';
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
@@ -38,9 +49,10 @@ describe('Generated client against the running app', () => {
 
   it('registers, then knows who it is', async () => {
     const email = uniqueEmail('client');
+    state.email = email;
     const registered = await register({
       client: api(),
-      body: { email, password: 'password-123', name: 'Client' },
+      body: { email, password: PASSWORD, name: 'Client' },
     });
     expect(registered.response.status).toBe(201);
     expect(registered.data).toMatchObject({ user: { email, name: 'Client', role: 'user' } });
@@ -131,6 +143,12 @@ describe('Generated client against the running app', () => {
     });
     expect(completed.response.status).toBe(200);
     expect(completed.data).toMatchObject({ completed: true, completed_at: expect.any(String) });
+
+    const toggled = await completeTask({
+      client: api(),
+      path: { user_id: 'me', id: state.task!.id },
+    });
+    expect(toggled.data).toMatchObject({ completed: false, completed_at: null });
   });
 
   it('deletes, after which the task is a typed 404 problem', async () => {
@@ -168,9 +186,176 @@ describe('Generated client against the running app', () => {
     expect(response.error?.code).toBe('UNAUTHENTICATED');
   });
 
-  // Added once issues 4 and 5 are merged and their operations are in openapi.json:
-  it.todo('follows rel="next" from the first page and sees every task exactly once');
-  it.todo('updates with If-Match, and gets 412 with a stale ETag');
-  it.todo('refreshes the session and logs out');
-  it.todo('admin: logs in as the admin, lists users, bans one, reads the audit log');
+  it('follows rel="next" from the first page and sees every task exactly once', async () => {
+    for (let i = 1; i <= 6; i++) {
+      const created = await createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        body: { title: `Page task ${i}`, tags: ['paged'] },
+      });
+      expect(created.response.status).toBe(201);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listTasks({
+        client: api(),
+        path: { user_id: 'me' },
+        query: { tag: 'paged', sort: 'title', order: 'asc', limit: 4, cursor },
+      });
+      expect(page.response.status).toBe(200);
+      expect(page.response.headers.get('x-total-count')).toBe('6');
+      seen.push(...page.data!.map((task) => task.title));
+      // The Link header's URL carries the next cursor: the client passes it back as a parameter.
+      const link = page.response.headers.get('link');
+      cursor = link
+        ? (new URL(/^<([^>]+)>; rel="next"$/.exec(link)![1], baseUrl).searchParams.get('cursor') ??
+          undefined)
+        : undefined;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(2);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6].map((i) => `Page task ${i}`));
+  });
+
+  it('replays a create with the same Idempotency-Key instead of creating twice', async () => {
+    const send = () =>
+      createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        headers: { 'Idempotency-Key': `client-${state.userId}` },
+        body: { title: 'Exactly once' },
+      });
+    const first = await send();
+    const again = await send();
+    expect([first.response.status, again.response.status]).toEqual([201, 201]);
+    expect(again.data!.id).toBe(first.data!.id);
+    expect(again.response.headers.get('idempotent-replayed')).toBe('true');
+    const rows = await t.sql("SELECT 1 FROM tasks WHERE title = 'Exactly once'");
+    expect(rows).toHaveLength(1);
+  });
+
+  it('updates with If-Match, and gets 412 with a stale ETag', async () => {
+    const id = state.other!.id;
+    const read = await getTask({ client: api(), path: { user_id: 'me', id } });
+    const etag = read.response.headers.get('etag')!;
+
+    const updated = await updateTask({
+      client: api(),
+      path: { user_id: 'me', id },
+      headers: { 'If-Match': etag },
+      body: { title: 'Changed while fresh' },
+    });
+    expect(updated.response.status).toBe(200);
+    const current = updated.response.headers.get('etag');
+    expect(current).not.toBe(etag);
+
+    const stale = await updateTask({
+      client: api(),
+      path: { user_id: 'me', id },
+      headers: { 'If-Match': etag },
+      body: { title: 'Lost update' },
+    });
+    expect(stale.response.status).toBe(412);
+    expect(stale.error).toMatchObject({ status: 412, code: 'PRECONDITION_FAILED' });
+    expect(stale.response.headers.get('etag')).toBe(current);
+    const [row] = await t.sql<{ title: string }>('SELECT title FROM tasks WHERE id = $1', [id]);
+    expect(row.title).toBe('Changed while fresh');
+  });
+
+  it('refreshes the session and logs out', async () => {
+    // A second login of the same user, so that ending it leaves the first one working.
+    const anonymous = createClient(createConfig({ baseUrl }));
+    const session = await login({
+      client: anonymous,
+      body: { email: state.email!, password: PASSWORD },
+    });
+    expect(session.response.status).toBe(200);
+
+    const renewed = await refresh({
+      client: anonymous,
+      body: { refresh_token: session.data!.refresh_token },
+    });
+    expect(renewed.response.status).toBe(200);
+    expect(renewed.data).toMatchObject({ token_type: 'Bearer', user: { id: state.userId } });
+    expect(renewed.data!.refresh_token).not.toBe(session.data!.refresh_token);
+    const withRenewed = createClient(
+      createConfig({ baseUrl, auth: () => renewed.data!.access_token }),
+    );
+    expect((await getMe({ client: withRenewed })).response.status).toBe(200);
+
+    const loggedOut = await logout({
+      client: anonymous,
+      body: { refresh_token: renewed.data!.refresh_token },
+    });
+    expect(loggedOut.response.status).toBe(204);
+    const afterLogout = await refresh({
+      client: anonymous,
+      body: { refresh_token: renewed.data!.refresh_token },
+    });
+    expect(afterLogout.response.status).toBe(401);
+    expect(afterLogout.error?.code).toBe('UNAUTHENTICATED');
+    expect((await getMe({ client: withRenewed })).response.status).toBe(401);
+    // The first login is untouched.
+    expect((await getMe({ client: api() })).response.status).toBe(200);
+  });
+
+  it('admin: logs in as the admin, lists users, bans and unbans one, reads stats and the audit log', async () => {
+    const userToken = token;
+    const asUser = await listUsers({ client: api() });
+    expect(asUser.response.status).toBe(403);
+    expect(asUser.error?.code).toBe('FORBIDDEN');
+
+    const admin = await login({ client: api(), body: ADMIN });
+    expect(admin.data?.user.role).toBe('admin');
+    token = admin.data!.access_token;
+
+    const found = await listUsers({ client: api(), query: { q: state.email, limit: 10 } });
+    expect(found.response.status).toBe(200);
+    expect(found.response.headers.get('x-total-count')).toBe('1');
+    expect(found.data).toEqual([
+      expect.objectContaining({ id: state.userId, email: state.email, banned: false }),
+    ]);
+
+    const banned = await banUser({
+      client: api(),
+      path: { id: state.userId! },
+      body: { reason: 'Spam' },
+    });
+    expect(banned.response.status).toBe(200);
+    expect(banned.data).toMatchObject({ banned: true, ban_reason: 'Spam' });
+    const bannedLogin = await login({
+      client: api(),
+      body: { email: state.email!, password: PASSWORD },
+    });
+    expect(bannedLogin.response.status).toBe(403);
+    expect(bannedLogin.error?.code).toBe('ACCOUNT_BANNED');
+    const withUserToken = createClient(createConfig({ baseUrl, auth: () => userToken }));
+    expect((await getMe({ client: withUserToken })).response.status).toBe(401);
+
+    const unbanned = await unbanUser({ client: api(), path: { id: state.userId! } });
+    expect(unbanned.data).toMatchObject({ banned: false, ban_reason: null });
+    const user = await getUser({ client: api(), path: { id: state.userId! } });
+    expect(user.data).toMatchObject({ banned: false, task_count: 8 });
+    const loginAgain = await login({
+      client: api(),
+      body: { email: state.email!, password: PASSWORD },
+    });
+    expect(loginAgain.response.status).toBe(200);
+
+    const stats = await getStats({ client: api() });
+    expect(stats.data).toEqual({
+      users: { total: 2, admins: 1, banned: 0 },
+      tasks: { total: 8, completed: 1, pending: 7, overdue: 0 },
+    });
+
+    const audit = await listAuditLog({ client: api(), query: { limit: 2 } });
+    expect(audit.response.status).toBe(200);
+    expect(audit.data!.map((entry) => [entry.action, entry.target_id])).toEqual([
+      ['user.unbanned', state.userId],
+      ['user.banned', state.userId],
+    ]);
+    expect(audit.data![1]).toMatchObject({ actor_id: admin.data!.user.id, target_type: 'user' });
+  });
 });

@@ -56,6 +56,19 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('no optional query or header parameter has an example (Swagger UI would pre-fill and send it)', () => {
+    const prefilled: string[] = [];
+    for (const operation of operations(served as any)) {
+      for (const parameter of operation.parameters ?? []) {
+        const example = parameter.example ?? parameter.schema?.example;
+        if (parameter.in !== 'path' && !parameter.required && example !== undefined) {
+          prefilled.push(`${operation.operationId} ${parameter.in} ${parameter.name}`);
+        }
+      }
+    }
+    expect(prefilled).toEqual([]);
+  });
+
   it('says bearer exactly where the server asks for a token, and none on public routes', async () => {
     const checked: string[] = [];
     for (const [path, item] of Object.entries<any>(served.paths)) {

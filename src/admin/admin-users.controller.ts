@@ -11,11 +11,11 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { setPageHeaders } from '../common/paging';
 import { uuidParam } from '../common/uuid';
@@ -34,7 +34,7 @@ export class AdminUsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List and search users', operationId: 'adminListUsers' })
+  @ApiOperation({ summary: 'List and search users', operationId: 'listUsers' })
   @ApiOkResponse({ type: [AdminUserResponse] })
   @ApiProblems(400)
   async list(
@@ -48,9 +48,10 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One user', operationId: 'adminGetUser' })
+  @ApiOperation({ summary: 'One user', operationId: 'getUser' })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   get(@Param('id', uuidParam('id')) id: string): Promise<AdminUserResponse> {
     return this.users.get(id);
   }
@@ -61,10 +62,12 @@ export class AdminUsersController {
     description:
       'Applies on the next request, even with an old token. Setting the role it already has changes nothing. ' +
       'An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).',
-    operationId: 'adminChangeRole',
+    operationId: 'changeUserRole',
   })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   changeRole(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -80,10 +83,13 @@ export class AdminUsersController {
     description:
       'Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. ' +
       'Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
-    operationId: 'adminBanUser',
+    operationId: 'banUser',
   })
+  @ApiBody({ type: BanUserDto, required: false })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   ban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -97,10 +103,11 @@ export class AdminUsersController {
   @ApiOperation({
     summary: 'Unban a user',
     description: 'Restores login. Unbanning a user who is not banned changes nothing.',
-    operationId: 'adminUnbanUser',
+    operationId: 'unbanUser',
   })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   unban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -114,10 +121,12 @@ export class AdminUsersController {
     summary: 'Delete a user with all its tasks and logins',
     description:
       'The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
-    operationId: 'adminDeleteUser',
+    operationId: 'deleteUser',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   async remove(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -126,9 +135,10 @@ export class AdminUsersController {
   }
 
   @Get(':id/tasks')
-  @ApiOperation({ summary: "A user's tasks", operationId: 'adminListUserTasks' })
+  @ApiOperation({ summary: "A user's tasks", operationId: 'listUserTasks' })
   @ApiOkResponse({ type: [TaskResponse] })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   async listTasks(
     @Param('id', uuidParam('id')) id: string,
     @Query() query: ListTasksQuery,
@@ -146,10 +156,11 @@ export class AdminUsersController {
     summary: "Delete one of a user's tasks",
     description:
       "404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.",
-    operationId: 'adminDeleteUserTask',
+    operationId: 'deleteUserTask',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, "No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)")
   async removeTask(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,

@@ -20,7 +20,7 @@ export class AdminController {
   ) {}
 
   @Get('tasks')
-  @ApiOperation({ summary: "Every user's tasks", operationId: 'adminListTasks' })
+  @ApiOperation({ summary: "Every user's tasks", operationId: 'listAllTasks' })
   @ApiOkResponse({ type: [TaskResponse] })
   @ApiProblems(400)
   async listTasks(
@@ -37,7 +37,7 @@ export class AdminController {
   @ApiOperation({
     summary: 'Live numbers',
     description: 'Overdue: not completed and due date in the past.',
-    operationId: 'adminStats',
+    operationId: 'getStats',
   })
   @ApiOkResponse({ type: StatsResponse })
   stats(): Promise<StatsResponse> {
@@ -45,7 +45,7 @@ export class AdminController {
   }
 
   @Get('audit-log')
-  @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'adminAuditLog' })
+  @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'listAuditLog' })
   @ApiOkResponse({ type: [AuditEntryResponse] })
   @ApiProblems(400)
   async auditLog(

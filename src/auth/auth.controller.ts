@@ -19,7 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { uuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
@@ -50,7 +50,8 @@ export class AuthController {
   @Post('register')
   @ApiOperation({ summary: 'Create an account and log in', operationId: 'register' })
   @ApiCreatedResponse({ type: SessionResponse })
-  @ApiProblems(400, 409, 413, 415, 429)
+  @ApiProblems(400, 413, 415, 429)
+  @ApiProblem(409, 'An account with this email already exists (EMAIL_TAKEN)')
   register(@Body() dto: RegisterDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
     return this.auth.register(dto, clientInfo(request));
   }
@@ -68,7 +69,12 @@ export class AuthController {
     operationId: 'login',
   })
   @ApiOkResponse({ type: SessionResponse })
-  @ApiProblems(400, 401, 403, 429)
+  @ApiProblems(400, 429)
+  @ApiProblem(
+    401,
+    'Unknown email or wrong password, the same answer for both (INVALID_CREDENTIALS)',
+  )
+  @ApiProblem(403, 'Right password, but the account is banned (ACCOUNT_BANNED)')
   login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
     return this.auth.login(dto, clientInfo(request));
   }
@@ -85,7 +91,11 @@ export class AuthController {
     operationId: 'refresh',
   })
   @ApiOkResponse({ type: SessionResponse })
-  @ApiProblems(400, 401, 429)
+  @ApiProblems(400, 429)
+  @ApiProblem(
+    401,
+    'The refresh token is invalid, expired, already used (its whole login ends) or revoked (UNAUTHENTICATED)',
+  )
   refresh(@Body() dto: RefreshDto): Promise<SessionResponse> {
     return this.sessions.refresh(dto.refresh_token);
   }
@@ -99,7 +109,11 @@ export class AuthController {
     operationId: 'logout',
   })
   @ApiNoContentResponse({ description: 'Logged out' })
-  @ApiProblems(400, 401)
+  @ApiProblems(400)
+  @ApiProblem(
+    401,
+    'The refresh token is invalid, expired, already used or revoked (UNAUTHENTICATED)',
+  )
   logout(@Body() dto: RefreshDto): Promise<void> {
     return this.sessions.logout(dto.refresh_token);
   }
@@ -115,7 +129,12 @@ export class AuthController {
     operationId: 'changePassword',
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiProblems(400, 401, 429)
+  @ApiProblems(400)
+  @ApiProblem(
+    401,
+    'No valid token (UNAUTHENTICATED), or current_password is wrong (INVALID_CREDENTIALS)',
+  )
+  @ApiProblem(429, 'Too many wrong current passwords: throttled like logins (see Retry-After)')
   changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
@@ -146,7 +165,8 @@ export class AuthController {
     operationId: 'revokeSession',
   })
   @ApiNoContentResponse({ description: 'Login ended' })
-  @ApiProblems(400, 401, 404)
+  @ApiProblems(400, 401)
+  @ApiProblem(404, 'No such login of yours (SESSION_NOT_FOUND)')
   revokeSession(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,

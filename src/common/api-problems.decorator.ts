@@ -70,3 +70,18 @@ export function ApiProblems(...statuses: number[]) {
     ...statuses.map((status) => ApiResponse({ status, ...problemResponse(status) })),
   );
 }
+
+/**
+ * One problem response with what it means on this route (its codes), and the headers it sets
+ * beyond the shared ones: an integrator reads `409 EMAIL_TAKEN`, not just `409 Conflict`.
+ */
+export function ApiProblem(
+  status: number,
+  description: string,
+  headers?: Record<string, { description: string; schema: Record<string, unknown> }>,
+) {
+  return applyDecorators(
+    ApiExtraModels(ProblemSchema),
+    ApiResponse({ status, ...problemResponse(status), description, headers }),
+  );
+}

@@ -16,6 +16,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
@@ -26,7 +27,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { IdempotencyStore, parseIdempotencyKey, requestHash } from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
@@ -62,11 +63,23 @@ const IF_MATCH = {
 const ETAG = {
   ETag: { description: 'Current version of the task (for If-Match)', schema: { type: 'string' } },
 };
+const TASK_NOT_FOUND = 'No such task, or not yours (TASK_NOT_FOUND)';
+const STALE = [
+  412,
+  'If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version',
+  {
+    ETag: {
+      description: 'Current version of the task',
+      schema: { type: 'string', example: '"4"' },
+    },
+  },
+] as const;
 
 @ApiTags('Tasks')
 @ApiBearerAuth()
 @ApiParam({ name: 'user_id', description: "Your own user id, or 'me'", example: 'me' })
-@ApiProblems(401, 403)
+@ApiProblems(401)
+@ApiProblem(403, "{user_id} is not your id nor 'me' (FORBIDDEN), admins included")
 @UseInterceptors(OwnershipInterceptor)
 @Controller('api/:user_id/tasks')
 export class TasksController {
@@ -101,16 +114,37 @@ export class TasksController {
     name: 'Idempotency-Key',
     required: false,
     description:
-      'Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal)',
+      'Your unique key for this create, e.g. a UUID (1-255 visible ASCII characters). Kept 24 hours, per user.',
+    // No example: Swagger UI would pre-fill it, and every create from Try it out would replay.
+    schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]+$' },
   })
   @ApiCreatedResponse({
     type: TaskResponse,
     headers: {
       Location: { description: 'URL of the new task', schema: { type: 'string' } },
       ...ETAG,
+      'Idempotent-Replayed': {
+        description:
+          '`true` when this is the stored response of an earlier request with the same Idempotency-Key (nothing was created)',
+        schema: { type: 'string', enum: ['true'] },
+      },
     },
   })
-  @ApiProblems(400, 409, 413, 415, 422)
+  @ApiProblems(400, 413, 415)
+  @ApiProblem(
+    409,
+    'A request with this Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_PROGRESS): retry after Retry-After',
+    {
+      'Retry-After': {
+        description: 'Seconds to wait before retrying',
+        schema: { type: 'integer' },
+      },
+    },
+  )
+  @ApiProblem(
+    422,
+    'This Idempotency-Key was already used with a different body (IDEMPOTENCY_KEY_REUSED)',
+  )
   async create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateTaskDto,
@@ -159,7 +193,8 @@ export class TasksController {
   @Get(':id')
   @ApiOperation({ summary: 'Get one of your tasks', operationId: 'getTask' })
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404)
+  @ApiProblems(400)
+  @ApiProblem(404, TASK_NOT_FOUND)
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -174,7 +209,9 @@ export class TasksController {
   @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'replaceTask' })
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404, 412, 413, 415)
+  @ApiProblems(400, 413, 415)
+  @ApiProblem(404, TASK_NOT_FOUND)
+  @ApiProblem(...STALE)
   put(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -189,7 +226,9 @@ export class TasksController {
   @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'updateTask' })
   @ApiHeader(IF_MATCH)
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404, 412, 413, 415)
+  @ApiProblems(400, 413, 415)
+  @ApiProblem(404, TASK_NOT_FOUND)
+  @ApiProblem(...STALE)
   async update(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -207,7 +246,9 @@ export class TasksController {
   @ApiOperation({ summary: 'Delete a task', operationId: 'deleteTask' })
   @ApiHeader(IF_MATCH)
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 404, 412)
+  @ApiProblems(400)
+  @ApiProblem(404, TASK_NOT_FOUND)
+  @ApiProblem(...STALE)
   async remove(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -223,8 +264,12 @@ export class TasksController {
   })
   @ApiHeader({ name: 'Content-Type', required: false })
   @ApiHeader(IF_MATCH)
+  // No body toggles.
+  @ApiBody({ type: CompleteTaskDto, required: false })
   @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 404, 412)
+  @ApiProblems(400)
+  @ApiProblem(404, TASK_NOT_FOUND)
+  @ApiProblem(...STALE)
   async complete(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,

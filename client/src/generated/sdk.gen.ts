@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AdminAuditLogData, AdminAuditLogErrors, AdminAuditLogResponses, AdminBanUserData, AdminBanUserErrors, AdminBanUserResponses, AdminChangeRoleData, AdminChangeRoleErrors, AdminChangeRoleResponses, AdminDeleteUserData, AdminDeleteUserErrors, AdminDeleteUserResponses, AdminDeleteUserTaskData, AdminDeleteUserTaskErrors, AdminDeleteUserTaskResponses, AdminGetUserData, AdminGetUserErrors, AdminGetUserResponses, AdminListTasksData, AdminListTasksErrors, AdminListTasksResponses, AdminListUsersData, AdminListUsersErrors, AdminListUsersResponses, AdminListUserTasksData, AdminListUserTasksErrors, AdminListUserTasksResponses, AdminStatsData, AdminStatsErrors, AdminStatsResponses, AdminUnbanUserData, AdminUnbanUserErrors, AdminUnbanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, GetMeData, GetMeErrors, GetMeResponses, GetTaskData, GetTaskErrors, GetTaskResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
+import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -21,7 +21,7 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 /**
  * Every admin change, newest first
  */
-export const adminAuditLog = <ThrowOnError extends boolean = false>(options?: Options<AdminAuditLogData, ThrowOnError>) => (options?.client ?? client).get<AdminAuditLogResponses, AdminAuditLogErrors, ThrowOnError>({
+export const listAuditLog = <ThrowOnError extends boolean = false>(options?: Options<ListAuditLogData, ThrowOnError>) => (options?.client ?? client).get<ListAuditLogResponses, ListAuditLogErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/audit-log',
     ...options
@@ -32,7 +32,7 @@ export const adminAuditLog = <ThrowOnError extends boolean = false>(options?: Op
  *
  * Overdue: not completed and due date in the past.
  */
-export const adminStats = <ThrowOnError extends boolean = false>(options?: Options<AdminStatsData, ThrowOnError>) => (options?.client ?? client).get<AdminStatsResponses, AdminStatsErrors, ThrowOnError>({
+export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, GetStatsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/stats',
     ...options
@@ -41,7 +41,7 @@ export const adminStats = <ThrowOnError extends boolean = false>(options?: Optio
 /**
  * Every user's tasks
  */
-export const adminListTasks = <ThrowOnError extends boolean = false>(options?: Options<AdminListTasksData, ThrowOnError>) => (options?.client ?? client).get<AdminListTasksResponses, AdminListTasksErrors, ThrowOnError>({
+export const listAllTasks = <ThrowOnError extends boolean = false>(options?: Options<ListAllTasksData, ThrowOnError>) => (options?.client ?? client).get<ListAllTasksResponses, ListAllTasksErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/tasks',
     ...options
@@ -50,7 +50,7 @@ export const adminListTasks = <ThrowOnError extends boolean = false>(options?: O
 /**
  * List and search users
  */
-export const adminListUsers = <ThrowOnError extends boolean = false>(options?: Options<AdminListUsersData, ThrowOnError>) => (options?.client ?? client).get<AdminListUsersResponses, AdminListUsersErrors, ThrowOnError>({
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users',
     ...options
@@ -61,7 +61,7 @@ export const adminListUsers = <ThrowOnError extends boolean = false>(options?: O
  *
  * The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
  */
-export const adminDeleteUser = <ThrowOnError extends boolean = false>(options: Options<AdminDeleteUserData, ThrowOnError>) => (options.client ?? client).delete<AdminDeleteUserResponses, AdminDeleteUserErrors, ThrowOnError>({
+export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}',
     ...options
@@ -70,7 +70,7 @@ export const adminDeleteUser = <ThrowOnError extends boolean = false>(options: O
 /**
  * One user
  */
-export const adminGetUser = <ThrowOnError extends boolean = false>(options: Options<AdminGetUserData, ThrowOnError>) => (options.client ?? client).get<AdminGetUserResponses, AdminGetUserErrors, ThrowOnError>({
+export const getUser = <ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>) => (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}',
     ...options
@@ -81,7 +81,7 @@ export const adminGetUser = <ThrowOnError extends boolean = false>(options: Opti
  *
  * Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
  */
-export const adminBanUser = <ThrowOnError extends boolean = false>(options: Options<AdminBanUserData, ThrowOnError>) => (options.client ?? client).post<AdminBanUserResponses, AdminBanUserErrors, ThrowOnError>({
+export const banUser = <ThrowOnError extends boolean = false>(options: Options<BanUserData, ThrowOnError>) => (options.client ?? client).post<BanUserResponses, BanUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}/ban',
     ...options,
@@ -96,7 +96,7 @@ export const adminBanUser = <ThrowOnError extends boolean = false>(options: Opti
  *
  * Applies on the next request, even with an old token. Setting the role it already has changes nothing. An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).
  */
-export const adminChangeRole = <ThrowOnError extends boolean = false>(options: Options<AdminChangeRoleData, ThrowOnError>) => (options.client ?? client).patch<AdminChangeRoleResponses, AdminChangeRoleErrors, ThrowOnError>({
+export const changeUserRole = <ThrowOnError extends boolean = false>(options: Options<ChangeUserRoleData, ThrowOnError>) => (options.client ?? client).patch<ChangeUserRoleResponses, ChangeUserRoleErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}/role',
     ...options,
@@ -109,7 +109,7 @@ export const adminChangeRole = <ThrowOnError extends boolean = false>(options: O
 /**
  * A user's tasks
  */
-export const adminListUserTasks = <ThrowOnError extends boolean = false>(options: Options<AdminListUserTasksData, ThrowOnError>) => (options.client ?? client).get<AdminListUserTasksResponses, AdminListUserTasksErrors, ThrowOnError>({
+export const listUserTasks = <ThrowOnError extends boolean = false>(options: Options<ListUserTasksData, ThrowOnError>) => (options.client ?? client).get<ListUserTasksResponses, ListUserTasksErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}/tasks',
     ...options
@@ -120,7 +120,7 @@ export const adminListUserTasks = <ThrowOnError extends boolean = false>(options
  *
  * 404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.
  */
-export const adminDeleteUserTask = <ThrowOnError extends boolean = false>(options: Options<AdminDeleteUserTaskData, ThrowOnError>) => (options.client ?? client).delete<AdminDeleteUserTaskResponses, AdminDeleteUserTaskErrors, ThrowOnError>({
+export const deleteUserTask = <ThrowOnError extends boolean = false>(options: Options<DeleteUserTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserTaskResponses, DeleteUserTaskErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}/tasks/{task_id}',
     ...options
@@ -131,7 +131,7 @@ export const adminDeleteUserTask = <ThrowOnError extends boolean = false>(option
  *
  * Restores login. Unbanning a user who is not banned changes nothing.
  */
-export const adminUnbanUser = <ThrowOnError extends boolean = false>(options: Options<AdminUnbanUserData, ThrowOnError>) => (options.client ?? client).post<AdminUnbanUserResponses, AdminUnbanUserErrors, ThrowOnError>({
+export const unbanUser = <ThrowOnError extends boolean = false>(options: Options<UnbanUserData, ThrowOnError>) => (options.client ?? client).post<UnbanUserResponses, UnbanUserErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/admin/users/{id}/unban',
     ...options

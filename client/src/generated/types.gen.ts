@@ -217,7 +217,7 @@ export type UserStats = {
     banned: number;
 };
 
-export type AdminAuditLogData = {
+export type ListAuditLogData = {
     body?: never;
     path?: never;
     query?: {
@@ -230,7 +230,7 @@ export type AdminAuditLogData = {
     url: '/api/admin/audit-log';
 };
 
-export type AdminAuditLogErrors = {
+export type ListAuditLogErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -253,25 +253,25 @@ export type AdminAuditLogErrors = {
     503: Problem;
 };
 
-export type AdminAuditLogError = AdminAuditLogErrors[keyof AdminAuditLogErrors];
+export type ListAuditLogError = ListAuditLogErrors[keyof ListAuditLogErrors];
 
-export type AdminAuditLogResponses = {
+export type ListAuditLogResponses = {
     /**
      * OK
      */
     200: Array<AuditEntry>;
 };
 
-export type AdminAuditLogResponse = AdminAuditLogResponses[keyof AdminAuditLogResponses];
+export type ListAuditLogResponse = ListAuditLogResponses[keyof ListAuditLogResponses];
 
-export type AdminStatsData = {
+export type GetStatsData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/admin/stats';
 };
 
-export type AdminStatsErrors = {
+export type GetStatsErrors = {
     /**
      * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
      */
@@ -290,18 +290,18 @@ export type AdminStatsErrors = {
     503: Problem;
 };
 
-export type AdminStatsError = AdminStatsErrors[keyof AdminStatsErrors];
+export type GetStatsError = GetStatsErrors[keyof GetStatsErrors];
 
-export type AdminStatsResponses = {
+export type GetStatsResponses = {
     /**
      * OK
      */
     200: Stats;
 };
 
-export type AdminStatsResponse = AdminStatsResponses[keyof AdminStatsResponses];
+export type GetStatsResponse = GetStatsResponses[keyof GetStatsResponses];
 
-export type AdminListTasksData = {
+export type ListAllTasksData = {
     body?: never;
     path?: never;
     query?: {
@@ -312,20 +312,20 @@ export type AdminListTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -341,7 +341,7 @@ export type AdminListTasksData = {
     url: '/api/admin/tasks';
 };
 
-export type AdminListTasksErrors = {
+export type ListAllTasksErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -364,18 +364,18 @@ export type AdminListTasksErrors = {
     503: Problem;
 };
 
-export type AdminListTasksError = AdminListTasksErrors[keyof AdminListTasksErrors];
+export type ListAllTasksError = ListAllTasksErrors[keyof ListAllTasksErrors];
 
-export type AdminListTasksResponses = {
+export type ListAllTasksResponses = {
     /**
      * OK
      */
     200: Array<Task>;
 };
 
-export type AdminListTasksResponse = AdminListTasksResponses[keyof AdminListTasksResponses];
+export type ListAllTasksResponse = ListAllTasksResponses[keyof ListAllTasksResponses];
 
-export type AdminListUsersData = {
+export type ListUsersData = {
     body?: never;
     path?: never;
     query?: {
@@ -402,7 +402,7 @@ export type AdminListUsersData = {
     url: '/api/admin/users';
 };
 
-export type AdminListUsersErrors = {
+export type ListUsersErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -425,18 +425,18 @@ export type AdminListUsersErrors = {
     503: Problem;
 };
 
-export type AdminListUsersError = AdminListUsersErrors[keyof AdminListUsersErrors];
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
 
-export type AdminListUsersResponses = {
+export type ListUsersResponses = {
     /**
      * OK
      */
     200: Array<AdminUser>;
 };
 
-export type AdminListUsersResponse = AdminListUsersResponses[keyof AdminListUsersResponses];
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
 
-export type AdminDeleteUserData = {
+export type DeleteUserData = {
     body?: never;
     path: {
         id: string;
@@ -445,7 +445,7 @@ export type AdminDeleteUserData = {
     url: '/api/admin/users/{id}';
 };
 
-export type AdminDeleteUserErrors = {
+export type DeleteUserErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -459,11 +459,11 @@ export type AdminDeleteUserErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
-     * Conflict with the current state
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
      */
     409: Problem;
     /**
@@ -476,18 +476,18 @@ export type AdminDeleteUserErrors = {
     503: Problem;
 };
 
-export type AdminDeleteUserError = AdminDeleteUserErrors[keyof AdminDeleteUserErrors];
+export type DeleteUserError = DeleteUserErrors[keyof DeleteUserErrors];
 
-export type AdminDeleteUserResponses = {
+export type DeleteUserResponses = {
     /**
      * Deleted
      */
     204: void;
 };
 
-export type AdminDeleteUserResponse = AdminDeleteUserResponses[keyof AdminDeleteUserResponses];
+export type DeleteUserResponse = DeleteUserResponses[keyof DeleteUserResponses];
 
-export type AdminGetUserData = {
+export type GetUserData = {
     body?: never;
     path: {
         id: string;
@@ -496,7 +496,7 @@ export type AdminGetUserData = {
     url: '/api/admin/users/{id}';
 };
 
-export type AdminGetUserErrors = {
+export type GetUserErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -510,7 +510,7 @@ export type AdminGetUserErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -523,19 +523,19 @@ export type AdminGetUserErrors = {
     503: Problem;
 };
 
-export type AdminGetUserError = AdminGetUserErrors[keyof AdminGetUserErrors];
+export type GetUserError = GetUserErrors[keyof GetUserErrors];
 
-export type AdminGetUserResponses = {
+export type GetUserResponses = {
     /**
      * OK
      */
     200: AdminUser;
 };
 
-export type AdminGetUserResponse = AdminGetUserResponses[keyof AdminGetUserResponses];
+export type GetUserResponse = GetUserResponses[keyof GetUserResponses];
 
-export type AdminBanUserData = {
-    body: BanUserDto;
+export type BanUserData = {
+    body?: BanUserDto;
     path: {
         id: string;
     };
@@ -543,7 +543,7 @@ export type AdminBanUserData = {
     url: '/api/admin/users/{id}/ban';
 };
 
-export type AdminBanUserErrors = {
+export type BanUserErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -557,11 +557,11 @@ export type AdminBanUserErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
-     * Conflict with the current state
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
      */
     409: Problem;
     /**
@@ -582,18 +582,18 @@ export type AdminBanUserErrors = {
     503: Problem;
 };
 
-export type AdminBanUserError = AdminBanUserErrors[keyof AdminBanUserErrors];
+export type BanUserError = BanUserErrors[keyof BanUserErrors];
 
-export type AdminBanUserResponses = {
+export type BanUserResponses = {
     /**
      * OK
      */
     200: AdminUser;
 };
 
-export type AdminBanUserResponse = AdminBanUserResponses[keyof AdminBanUserResponses];
+export type BanUserResponse = BanUserResponses[keyof BanUserResponses];
 
-export type AdminChangeRoleData = {
+export type ChangeUserRoleData = {
     body: ChangeRoleDto;
     path: {
         id: string;
@@ -602,7 +602,7 @@ export type AdminChangeRoleData = {
     url: '/api/admin/users/{id}/role';
 };
 
-export type AdminChangeRoleErrors = {
+export type ChangeUserRoleErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -616,11 +616,11 @@ export type AdminChangeRoleErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
-     * Conflict with the current state
+     * Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)
      */
     409: Problem;
     /**
@@ -641,18 +641,18 @@ export type AdminChangeRoleErrors = {
     503: Problem;
 };
 
-export type AdminChangeRoleError = AdminChangeRoleErrors[keyof AdminChangeRoleErrors];
+export type ChangeUserRoleError = ChangeUserRoleErrors[keyof ChangeUserRoleErrors];
 
-export type AdminChangeRoleResponses = {
+export type ChangeUserRoleResponses = {
     /**
      * OK
      */
     200: AdminUser;
 };
 
-export type AdminChangeRoleResponse = AdminChangeRoleResponses[keyof AdminChangeRoleResponses];
+export type ChangeUserRoleResponse = ChangeUserRoleResponses[keyof ChangeUserRoleResponses];
 
-export type AdminListUserTasksData = {
+export type ListUserTasksData = {
     body?: never;
     path: {
         id: string;
@@ -665,20 +665,20 @@ export type AdminListUserTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -690,7 +690,7 @@ export type AdminListUserTasksData = {
     url: '/api/admin/users/{id}/tasks';
 };
 
-export type AdminListUserTasksErrors = {
+export type ListUserTasksErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -704,7 +704,7 @@ export type AdminListUserTasksErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -717,18 +717,18 @@ export type AdminListUserTasksErrors = {
     503: Problem;
 };
 
-export type AdminListUserTasksError = AdminListUserTasksErrors[keyof AdminListUserTasksErrors];
+export type ListUserTasksError = ListUserTasksErrors[keyof ListUserTasksErrors];
 
-export type AdminListUserTasksResponses = {
+export type ListUserTasksResponses = {
     /**
      * OK
      */
     200: Array<Task>;
 };
 
-export type AdminListUserTasksResponse = AdminListUserTasksResponses[keyof AdminListUserTasksResponses];
+export type ListUserTasksResponse = ListUserTasksResponses[keyof ListUserTasksResponses];
 
-export type AdminDeleteUserTaskData = {
+export type DeleteUserTaskData = {
     body?: never;
     path: {
         id: string;
@@ -738,7 +738,7 @@ export type AdminDeleteUserTaskData = {
     url: '/api/admin/users/{id}/tasks/{task_id}';
 };
 
-export type AdminDeleteUserTaskErrors = {
+export type DeleteUserTaskErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -752,7 +752,7 @@ export type AdminDeleteUserTaskErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -765,18 +765,18 @@ export type AdminDeleteUserTaskErrors = {
     503: Problem;
 };
 
-export type AdminDeleteUserTaskError = AdminDeleteUserTaskErrors[keyof AdminDeleteUserTaskErrors];
+export type DeleteUserTaskError = DeleteUserTaskErrors[keyof DeleteUserTaskErrors];
 
-export type AdminDeleteUserTaskResponses = {
+export type DeleteUserTaskResponses = {
     /**
      * Deleted
      */
     204: void;
 };
 
-export type AdminDeleteUserTaskResponse = AdminDeleteUserTaskResponses[keyof AdminDeleteUserTaskResponses];
+export type DeleteUserTaskResponse = DeleteUserTaskResponses[keyof DeleteUserTaskResponses];
 
-export type AdminUnbanUserData = {
+export type UnbanUserData = {
     body?: never;
     path: {
         id: string;
@@ -785,7 +785,7 @@ export type AdminUnbanUserData = {
     url: '/api/admin/users/{id}/unban';
 };
 
-export type AdminUnbanUserErrors = {
+export type UnbanUserErrors = {
     /**
      * Invalid input (VALIDATION_FAILED lists each field)
      */
@@ -799,7 +799,7 @@ export type AdminUnbanUserErrors = {
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such user (USER_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -812,16 +812,16 @@ export type AdminUnbanUserErrors = {
     503: Problem;
 };
 
-export type AdminUnbanUserError = AdminUnbanUserErrors[keyof AdminUnbanUserErrors];
+export type UnbanUserError = UnbanUserErrors[keyof UnbanUserErrors];
 
-export type AdminUnbanUserResponses = {
+export type UnbanUserResponses = {
     /**
      * OK
      */
     200: AdminUser;
 };
 
-export type AdminUnbanUserResponse = AdminUnbanUserResponses[keyof AdminUnbanUserResponses];
+export type UnbanUserResponse = UnbanUserResponses[keyof UnbanUserResponses];
 
 export type LoginData = {
     body: LoginDto;
@@ -836,11 +836,11 @@ export type LoginErrors = {
      */
     400: Problem;
     /**
-     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     * Unknown email or wrong password, the same answer for both (INVALID_CREDENTIALS)
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * Right password, but the account is banned (ACCOUNT_BANNED)
      */
     403: Problem;
     /**
@@ -889,7 +889,7 @@ export type LogoutErrors = {
      */
     400: Problem;
     /**
-     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     * The refresh token is invalid, expired, already used or revoked (UNAUTHENTICATED)
      */
     401: Problem;
     /**
@@ -1012,7 +1012,7 @@ export type ChangePasswordErrors = {
      */
     400: Problem;
     /**
-     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     * No valid token (UNAUTHENTICATED), or current_password is wrong (INVALID_CREDENTIALS)
      */
     401: Problem;
     /**
@@ -1024,7 +1024,7 @@ export type ChangePasswordErrors = {
      */
     415: Problem;
     /**
-     * Too many requests (see Retry-After)
+     * Too many wrong current passwords: throttled like logins (see Retry-After)
      */
     429: Problem;
     /**
@@ -1061,7 +1061,7 @@ export type RefreshErrors = {
      */
     400: Problem;
     /**
-     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     * The refresh token is invalid, expired, already used (its whole login ends) or revoked (UNAUTHENTICATED)
      */
     401: Problem;
     /**
@@ -1110,7 +1110,7 @@ export type RegisterErrors = {
      */
     400: Problem;
     /**
-     * Conflict with the current state
+     * An account with this email already exists (EMAIL_TAKEN)
      */
     409: Problem;
     /**
@@ -1198,7 +1198,7 @@ export type RevokeSessionErrors = {
      */
     401: Problem;
     /**
-     * Not found, or not yours
+     * No such login of yours (SESSION_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -1246,7 +1246,7 @@ export type ClearCompletedTasksErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
@@ -1286,20 +1286,20 @@ export type ListTasksData = {
         cursor?: string;
         status?: 'all' | 'pending' | 'completed';
         /**
-         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.
+         * Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.
          */
         q?: string;
         priority?: 'low' | 'medium' | 'high';
         /**
-         * Tasks carrying this tag (matched lower-cased)
+         * Tasks carrying this tag (matched lower-cased), e.g. `work`
          */
         tag?: string;
         /**
-         * Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)
          */
         due_before?: string;
         /**
-         * Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)
+         * Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)
          */
         due_after?: string;
         /**
@@ -1321,7 +1321,7 @@ export type ListTasksErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
@@ -1349,7 +1349,7 @@ export type CreateTaskData = {
     body: CreateTaskDto;
     headers?: {
         /**
-         * Your unique key for this create (1-255 visible ASCII characters; a UUID is ideal)
+         * Your unique key for this create, e.g. a UUID (1-255 visible ASCII characters). Kept 24 hours, per user.
          */
         'Idempotency-Key'?: string;
     };
@@ -1373,11 +1373,11 @@ export type CreateTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Conflict with the current state
+     * A request with this Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_PROGRESS): retry after Retry-After
      */
     409: Problem;
     /**
@@ -1389,7 +1389,7 @@ export type CreateTaskErrors = {
      */
     415: Problem;
     /**
-     * Idempotency-Key reused with a different body
+     * This Idempotency-Key was already used with a different body (IDEMPOTENCY_KEY_REUSED)
      */
     422: Problem;
     /**
@@ -1442,15 +1442,15 @@ export type DeleteTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
-     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
      */
     412: Problem;
     /**
@@ -1497,11 +1497,11 @@ export type GetTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
@@ -1554,15 +1554,15 @@ export type UpdateTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
-     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
      */
     412: Problem;
     /**
@@ -1623,15 +1623,15 @@ export type ReplaceTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
-     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
      */
     412: Problem;
     /**
@@ -1664,7 +1664,7 @@ export type ReplaceTaskResponses = {
 export type ReplaceTaskResponse = ReplaceTaskResponses[keyof ReplaceTaskResponses];
 
 export type CompleteTaskData = {
-    body: CompleteTaskDto;
+    body?: CompleteTaskDto;
     headers?: {
         /**
          * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
@@ -1693,15 +1693,15 @@ export type CompleteTaskErrors = {
      */
     401: Problem;
     /**
-     * Not allowed (FORBIDDEN)
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
      */
     403: Problem;
     /**
-     * Not found, or not yours
+     * No such task, or not yours (TASK_NOT_FOUND)
      */
     404: Problem;
     /**
-     * If-Match does not match the current ETag (PRECONDITION_FAILED)
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
      */
     412: Problem;
     /**

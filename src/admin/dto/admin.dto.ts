@@ -113,32 +113,36 @@ export class AdminUserResponse extends UserResponse {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_login_at: string | null;
 
-  @ApiProperty({ example: 3, description: 'Number of tasks the user owns' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'Number of tasks the user owns' })
   task_count: number;
 }
 
 export class UserStats {
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   total: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   admins: number;
 
-  @ApiProperty({ example: 0 })
+  @ApiProperty({ type: 'integer', example: 0 })
   banned: number;
 }
 
 export class TaskStats {
-  @ApiProperty({ example: 40 })
+  @ApiProperty({ type: 'integer', example: 40 })
   total: number;
 
-  @ApiProperty({ example: 25 })
+  @ApiProperty({ type: 'integer', example: 25 })
   completed: number;
 
-  @ApiProperty({ example: 15 })
+  @ApiProperty({ type: 'integer', example: 15 })
   pending: number;
 
-  @ApiProperty({ example: 2, description: 'Pending tasks whose due date has passed' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description: 'Pending tasks whose due date has passed',
+  })
   overdue: number;
 }
 

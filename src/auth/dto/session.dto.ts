@@ -2,7 +2,12 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token of the last Session', example: 'kq3Z...' })
+  @ApiProperty({
+    description: 'The refresh token of the last Session',
+    minLength: 1,
+    maxLength: 512,
+    example: 'kq3Z...',
+  })
   @MaxLength(512)
   @IsNotEmpty()
   @IsString()
@@ -10,7 +15,7 @@ export class RefreshDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ example: 'correct horse battery staple' })
+  @ApiProperty({ maxLength: 1024, example: 'correct horse battery staple' })
   @MaxLength(1024)
   @IsString()
   current_password: string;

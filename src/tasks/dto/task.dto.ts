@@ -89,7 +89,7 @@ export class CreateTaskDto {
 export class UpdateTaskDto extends PartialType(CreateTaskDto, { skipNullProperties: false }) {}
 
 export class CompleteTaskDto {
-  @ApiPropertyOptional({ description: 'Set instead of toggling (safe to retry)' })
+  @ApiPropertyOptional({ description: 'Set instead of toggling (safe to retry)', example: true })
   @IsAbsent()
   @IsBoolean()
   completed?: boolean;
@@ -103,6 +103,10 @@ export const ORDERS = ['asc', 'desc'] as const;
 /** A repeated query parameter arrives as an array: it gets this message instead of a type error. */
 const ONCE = (name: string) => `${name} must be given once, as a string`;
 
+/**
+ * No `example` on the filters: Swagger UI pre-fills Try it out with examples, and a pre-filled
+ * filter would make the first Execute show an empty list. Examples go in the descriptions.
+ */
 export class ListTasksQuery extends PageQuery {
   @ApiPropertyOptional({ enum: TASK_STATUSES, default: 'all' })
   @IsOptional()
@@ -111,9 +115,8 @@ export class ListTasksQuery extends PageQuery {
 
   @ApiPropertyOptional({
     description:
-      'Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards). Empty means no search.',
+      'Case-insensitive substring of the title or the description, taken literally (% and _ are not wildcards), e.g. `report`. Empty means no search.',
     maxLength: 200,
-    example: 'report',
   })
   @IsOptional()
   @CodePointLength(0, 200, { message: 'q must be at most 200 characters' })
@@ -126,8 +129,9 @@ export class ListTasksQuery extends PageQuery {
   priority?: Priority;
 
   @ApiPropertyOptional({
-    description: 'Tasks carrying this tag (matched lower-cased)',
-    example: 'work',
+    description: 'Tasks carrying this tag (matched lower-cased), e.g. `work`',
+    minLength: 1,
+    maxLength: 50,
   })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
@@ -138,8 +142,8 @@ export class ListTasksQuery extends PageQuery {
   @ApiPropertyOptional({
     type: String,
     format: 'date-time',
-    description: 'Tasks due strictly before this instant (ISO 8601; a bare date is midnight UTC)',
-    example: '2026-12-08',
+    description:
+      'Tasks due strictly before this instant, e.g. `2026-12-08T00:00:00Z` (ISO 8601; a bare date is midnight UTC)',
   })
   @IsOptional()
   @ToDate()
@@ -149,8 +153,8 @@ export class ListTasksQuery extends PageQuery {
   @ApiPropertyOptional({
     type: String,
     format: 'date-time',
-    description: 'Tasks due at or after this instant (ISO 8601; a bare date is midnight UTC)',
-    example: '2026-12-01',
+    description:
+      'Tasks due at or after this instant, e.g. `2026-12-01` (ISO 8601; a bare date is midnight UTC)',
   })
   @IsOptional()
   @ToDate()
