@@ -24,9 +24,16 @@ const registerUser = async (app: TestApp) => {
   };
 };
 
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+// CI always has Redis (a missing one fails there); a newcomer's machine may have none: then the
+// Redis half is skipped, and says so.
+const redisRuns = process.env.TEST_REDIS_REACHABLE === 'true' || process.env.CI === 'true';
+if (!redisRuns)
+  console.warn(`No Redis at ${REDIS_URL}: the Redis-store throttling tests are skipped.`);
+
 const STORES: [string, Record<string, string>][] = [
   ['PostgreSQL', {}],
-  ['Redis', { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0' }],
+  ...(redisRuns ? [['Redis', { REDIS_URL }] as [string, Record<string, string>]] : []),
 ];
 
 describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
