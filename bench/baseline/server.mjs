@@ -39,7 +39,9 @@ const TASK_COLUMNS = (alias) =>
   ]
     .map((column) => `"${alias}"."${column}" AS "${alias}_${column}"`)
     .join(', ');
-const GET_ONE = `SELECT ${TASK_COLUMNS('Task')} FROM "tasks" "Task" WHERE (("Task"."id" = $1) AND ("Task"."user_id" = $2)) LIMIT 1`;
+// TasksService.get: fixed SQL, no TypeORM (src/tasks/tasks.service.ts GET_ONE_SQL).
+const GET_ONE = `SELECT id, user_id, title, description, completed, completed_at, priority,
+  due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
 // The keyset pager (src/common/paging) asks for limit + 1 rows and the sort keys as text.
 const LIST_PAGE = `SELECT ${TASK_COLUMNS('task')}, ("task"."created_at")::text AS "page_key_0", ("task"."id")::text AS "page_key_1" FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 51`;
 const LIST_COUNT = `SELECT COUNT(1) AS "cnt" FROM "tasks" "task" WHERE "task"."user_id" = $1`;
@@ -79,19 +81,22 @@ function verifyAccessToken(authorization) {
 }
 
 const iso = (date) => (date ? date.toISOString() : null);
-const toTask = (row, alias) => ({
-  id: row[`${alias}_id`],
-  user_id: row[`${alias}_user_id`],
-  title: row[`${alias}_title`],
-  description: row[`${alias}_description`],
-  completed: row[`${alias}_completed`],
-  completed_at: iso(row[`${alias}_completed_at`]),
-  priority: row[`${alias}_priority`],
-  due_date: iso(row[`${alias}_due_date`]),
-  tags: row[`${alias}_tags`],
-  created_at: row[`${alias}_created_at`].toISOString(),
-  updated_at: row[`${alias}_updated_at`].toISOString(),
-});
+const toTask = (row, alias) => {
+  const col = (name) => row[alias ? `${alias}_${name}` : name];
+  return {
+    id: col('id'),
+    user_id: col('user_id'),
+    title: col('title'),
+    description: col('description'),
+    completed: col('completed'),
+    completed_at: iso(col('completed_at')),
+    priority: col('priority'),
+    due_date: iso(col('due_date')),
+    tags: col('tags'),
+    created_at: col('created_at').toISOString(),
+    updated_at: col('updated_at').toISOString(),
+  };
+};
 
 function send(res, status, body, headers = {}) {
   const json = JSON.stringify(body);
@@ -123,7 +128,7 @@ async function handle(req, res) {
     if (!UUID.test(route[2])) return problem(res, 400, 'VALIDATION_FAILED');
     const { rows } = await pool.query(GET_ONE, [route[2], userId]);
     if (rows.length === 0) return problem(res, 404, 'TASK_NOT_FOUND');
-    return send(res, 200, toTask(rows[0], 'Task'), { etag: `"${rows[0].Task_version}"` });
+    return send(res, 200, toTask(rows[0]), { etag: `"${rows[0].version}"` });
   }
   // Like fetchPage: the exact count, then the page.
   const total = Number((await pool.query(LIST_COUNT, [userId])).rows[0].cnt);
