@@ -187,7 +187,8 @@ async function checkSameAnswers(api, baseline, token, taskId) {
       a.status === 200 &&
       JSON.stringify(a.body) === JSON.stringify(b.body) &&
       a.headers.get('etag') === b.headers.get('etag') &&
-      a.headers.get('x-total-count') === b.headers.get('x-total-count');
+      a.headers.get('x-total-count') === b.headers.get('x-total-count') &&
+      a.headers.get('link') === b.headers.get('link');
     if (!same)
       throw new Error(
         `baseline and API differ on GET ${path} (API ${a.status}, baseline ${b.status})`,
@@ -584,7 +585,8 @@ function report({ rows, soak, profiles, started, load }) {
     );
   }
   lines.push('', `Run took ${((Date.now() - started) / 1000).toFixed(0)} s.`, '');
-  const failed = rows.filter((row) => row.error).length + (soak?.error ? 1 : 0);
+  // Every route the bench drives exists now: a scenario reported missing is a failure too.
+  const failed = rows.filter((row) => row.error || row.missing).length + (soak?.error ? 1 : 0);
   const summaryLine = soak
     ? `bench soak: RSS max ${fmt(soak.maxRss, 0)} MB, trend ${fmt(soak.slopeMbPerMin, 2)} MB/min over minutes 1-5, p99 ${fmt(soak.p99, 1)} ms`
     : `bench: get-one ${fmt(summary.getOne, 0)}% of baseline, list-page ${fmt(summary.listPage, 0)}% of baseline, p99 max ${fmt(summary.p99Max, 0)} ms, 1M/1k list p50 ${fmt(summary.scaling, 1)}x`;

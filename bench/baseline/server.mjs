@@ -12,6 +12,14 @@ const pool = new pg.Pool({
 });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISSUER = 'task-api';
+const LIMIT = 50;
+// The paging cursor of src/common/paging/cursor.ts: base64url(JSON keys) + "." + a 16-byte HMAC.
+const cursorKey = createHmac('sha256', secret).update('task-api paging cursor v1').digest();
+function encodeCursor(scope, values) {
+  const payload = Buffer.from(JSON.stringify(values)).toString('base64url');
+  const mac = createHmac('sha256', cursorKey).update(`${scope}\n${payload}`).digest();
+  return `${payload}.${mac.subarray(0, 16).toString('base64url')}`;
+}
 
 // The statements TypeORM sends for TasksService.get / list (captured with log_statement=all).
 const TASK_COLUMNS = (alias) =>
@@ -31,8 +39,11 @@ const TASK_COLUMNS = (alias) =>
   ]
     .map((column) => `"${alias}"."${column}" AS "${alias}_${column}"`)
     .join(', ');
-const GET_ONE = `SELECT ${TASK_COLUMNS('Task')} FROM "tasks" "Task" WHERE (("Task"."id" = $1) AND ("Task"."user_id" = $2)) LIMIT 1`;
-const LIST_PAGE = `SELECT ${TASK_COLUMNS('task')} FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 50`;
+// TasksService.get: fixed SQL, no TypeORM (src/tasks/tasks.service.ts GET_ONE_SQL).
+const GET_ONE = `SELECT id, user_id, title, description, completed, completed_at, priority,
+  due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
+// The keyset pager (src/common/paging) asks for limit + 1 rows and the sort keys as text.
+const LIST_PAGE = `SELECT ${TASK_COLUMNS('task')}, ("task"."created_at")::text AS "page_key_0", ("task"."id")::text AS "page_key_1" FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 51`;
 const LIST_COUNT = `SELECT COUNT(1) AS "cnt" FROM "tasks" "task" WHERE "task"."user_id" = $1`;
 const TOKEN_HOLDER = `SELECT u.id, u.role FROM users u
          JOIN sessions s ON s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
@@ -70,19 +81,22 @@ function verifyAccessToken(authorization) {
 }
 
 const iso = (date) => (date ? date.toISOString() : null);
-const toTask = (row, alias) => ({
-  id: row[`${alias}_id`],
-  user_id: row[`${alias}_user_id`],
-  title: row[`${alias}_title`],
-  description: row[`${alias}_description`],
-  completed: row[`${alias}_completed`],
-  completed_at: iso(row[`${alias}_completed_at`]),
-  priority: row[`${alias}_priority`],
-  due_date: iso(row[`${alias}_due_date`]),
-  tags: row[`${alias}_tags`],
-  created_at: row[`${alias}_created_at`].toISOString(),
-  updated_at: row[`${alias}_updated_at`].toISOString(),
-});
+const toTask = (row, alias) => {
+  const col = (name) => row[alias ? `${alias}_${name}` : name];
+  return {
+    id: col('id'),
+    user_id: col('user_id'),
+    title: col('title'),
+    description: col('description'),
+    completed: col('completed'),
+    completed_at: iso(col('completed_at')),
+    priority: col('priority'),
+    due_date: iso(col('due_date')),
+    tags: col('tags'),
+    created_at: col('created_at').toISOString(),
+    updated_at: col('updated_at').toISOString(),
+  };
+};
 
 function send(res, status, body, headers = {}) {
   const json = JSON.stringify(body);
@@ -114,17 +128,27 @@ async function handle(req, res) {
     if (!UUID.test(route[2])) return problem(res, 400, 'VALIDATION_FAILED');
     const { rows } = await pool.query(GET_ONE, [route[2], userId]);
     if (rows.length === 0) return problem(res, 404, 'TASK_NOT_FOUND');
-    return send(res, 200, toTask(rows[0], 'Task'), { etag: `"${rows[0].Task_version}"` });
+    return send(res, 200, toTask(rows[0]), { etag: `"${rows[0].version}"` });
   }
+  // Like fetchPage: the exact count, then the page.
+  const total = Number((await pool.query(LIST_COUNT, [userId])).rows[0].cnt);
   const { rows } = await pool.query(LIST_PAGE, [userId]);
-  // Like TypeORM's getManyAndCount: a short first page is its own count.
-  const total =
-    rows.length < 50 ? rows.length : Number((await pool.query(LIST_COUNT, [userId])).rows[0].cnt);
+  const headers = { 'x-total-count': String(total) };
+  if (rows.length > LIMIT) {
+    const last = rows[LIMIT - 1];
+    const cursor = encodeCursor(`/api/${userId}/tasks|tasks:created:desc`, [
+      last.page_key_0,
+      last.page_key_1,
+    ]);
+    const params = new URLSearchParams(url.search);
+    params.set('cursor', cursor);
+    headers.link = `<${url.pathname}?${params.toString()}>; rel="next"`;
+  }
   return send(
     res,
     200,
-    rows.map((row) => toTask(row, 'task')),
-    { 'x-total-count': String(total) },
+    rows.slice(0, LIMIT).map((row) => toTask(row, 'task')),
+    headers,
   );
 }
 

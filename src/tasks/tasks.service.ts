@@ -12,6 +12,45 @@ import { Task } from './task.entity';
 export const taskNotFound = () => notFound('TASK_NOT_FOUND', 'No such task.');
 
 /**
+ * GET one task is the hottest read: fixed SQL and a direct mapping skip TypeORM's query building
+ * and entity hydration (13% of its CPU profile). pg already parses the columns into the
+ * entity's types (Date, string[], number).
+ */
+const GET_ONE_SQL = `SELECT id, user_id, title, description, completed, completed_at, priority,
+  due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
+
+interface TaskRow {
+  id: string;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  completed_at: Date | null;
+  priority: Task['priority'];
+  due_date: Date | null;
+  tags: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const taskFromRow = (row: TaskRow): Task =>
+  Object.assign(new Task(), {
+    id: row.id,
+    userId: row.user_id,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    completedAt: row.completed_at,
+    priority: row.priority,
+    dueDate: row.due_date,
+    tags: row.tags,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+
+/**
  * The owner's tasks. Every query is filtered by the owner id in SQL, so another user's task is
  * indistinguishable from a missing one (404), whatever the layers above decided.
  */
@@ -42,9 +81,9 @@ export class TasksService {
   }
 
   async get(ownerId: string, id: string): Promise<Task> {
-    const task = await this.tasks.findOneBy({ id, userId: ownerId });
-    if (!task) throw taskNotFound();
-    return task;
+    const [row] = (await this.tasks.query(GET_ONE_SQL, [id, ownerId])) as TaskRow[];
+    if (!row) throw taskNotFound();
+    return taskFromRow(row);
   }
 
   /** `manager`: inside a caller's transaction (an Idempotency-Key claim). */
