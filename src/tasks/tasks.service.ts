@@ -19,6 +19,7 @@ export const taskNotFound = () => notFound('TASK_NOT_FOUND', 'No such task.');
 const GET_ONE_SQL = `SELECT id, user_id, title, description, completed, completed_at, priority,
   due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
 
+/** A row of `tasks` as pg returns it (GET_ONE_SQL, or an UPDATE ... RETURNING *). */
 interface TaskRow {
   id: string;
   user_id: string;
@@ -186,9 +187,9 @@ export class TasksService {
     if (Array.isArray(expected))
       builder.andWhere('version = ANY(:versions)', { versions: expected });
     const result = await builder.returning('*').execute();
-    const row = (result.raw as Record<string, unknown>[])[0];
+    const row = (result.raw as TaskRow[])[0];
     if (!row) throw await this.missingOrStale(ownerId, id);
-    return this.tasks.create(fromRow(row));
+    return taskFromRow(row);
   }
 
   /** After a write that matched no row: 412 when the task is there (its version moved on), else 404. */
@@ -199,22 +200,4 @@ export class TasksService {
     });
     return current ? preconditionFailed(etagOf(current)) : taskNotFound();
   }
-}
-
-/** A RETURNING * row (snake_case columns) as entity fields. */
-function fromRow(row: Record<string, unknown>): Partial<Task> {
-  return {
-    id: row.id as string,
-    userId: row.user_id as string,
-    title: row.title as string,
-    description: row.description as string | null,
-    completed: row.completed as boolean,
-    completedAt: row.completed_at as Date | null,
-    priority: row.priority as Task['priority'],
-    dueDate: row.due_date as Date | null,
-    tags: row.tags as string[],
-    version: row.version as number,
-    createdAt: row.created_at as Date,
-    updatedAt: row.updated_at as Date,
-  };
 }
