@@ -613,10 +613,12 @@ function updateReadme(lines) {
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
   if (!text.includes(start) || !text.includes(end)) return;
-  const table = lines.filter((line) => line.startsWith('|') || line.startsWith('- ')).join('\n');
+  // The machine facts, then the table: Markdown needs a blank line between a list and a table.
+  const facts = lines.filter((line) => line.startsWith('- ')).join('\n');
+  const table = lines.filter((line) => line.startsWith('|')).join('\n');
   writeFileSync(
     readme,
-    text.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${table}\n${end}`),
+    text.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${facts}\n\n${table}\n${end}`),
   );
 }
 
