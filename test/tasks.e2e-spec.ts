@@ -1,4 +1,10 @@
-import { createTask, expectProblem, Registered, registerUser } from './support/builders';
+import {
+  createTask,
+  expectProblem,
+  Registered,
+  registerUser,
+  TASK_FIELDS,
+} from './support/builders';
 import { createTestApp, TestApp } from './support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -599,21 +605,7 @@ describe('Tasks: the owner’s routes', () => {
         'banana',
       ]);
       expect(response.headers['x-total-count']).toBe('4');
-      expect(Object.keys(response.body[0]).sort()).toEqual(
-        [
-          'id',
-          'user_id',
-          'title',
-          'description',
-          'completed',
-          'completed_at',
-          'priority',
-          'due_date',
-          'tags',
-          'created_at',
-          'updated_at',
-        ].sort(),
-      );
+      expect(Object.keys(response.body[0]).sort()).toEqual([...TASK_FIELDS].sort());
     });
 
     it('order=asc is oldest first; sort=created&order=desc is the default', async () => {

@@ -10,6 +10,21 @@ export interface Registered {
   auth: { Authorization: string };
 }
 
+/** The contract's `Task` shape: exactly these fields, nothing more. */
+export const TASK_FIELDS = [
+  'id',
+  'user_id',
+  'title',
+  'description',
+  'completed',
+  'completed_at',
+  'priority',
+  'due_date',
+  'tags',
+  'created_at',
+  'updated_at',
+] as const;
+
 export const uniqueEmail = (prefix = 'user') =>
   `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
 
