@@ -32,9 +32,23 @@ const SETTINGS = {
   smoke: { sizes: [200, 1_000], duration: 1, warmup: 0, rounds: 1, deepPages: 3 },
   soak: { sizes: [100_000], duration: 300, warmup: 3, rounds: 1, deepPages: 0 },
 }[MODE];
-// --duration=N overrides the seconds per measurement (a short soak to try the harness, say).
-const durationArg = process.argv.find((arg) => arg.startsWith('--duration='));
-if (durationArg) SETTINGS.duration = Number(durationArg.slice('--duration='.length));
+// --duration=N, --warmup=N (seconds) and --rounds=N override the mode's settings (a short soak
+// to try the harness, or longer rounds for an A/B comparison).
+for (const name of ['duration', 'warmup', 'rounds']) {
+  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
+  if (arg) SETTINGS[name] = Number(arg.slice(name.length + 3));
+}
+// For A/B work on one change: --sizes=10000,100000 and --only=get-one,list-page (other
+// scenarios are skipped; the summary then covers what ran).
+const listArg = (name) =>
+  process.argv
+    .find((arg) => arg.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',');
+const sizesArg = listArg('sizes');
+if (sizesArg) SETTINGS.sizes = sizesArg.map(Number);
+const ONLY = listArg('only');
+const runs = (scenario) => !ONLY || ONLY.includes(scenario);
 
 const log = (line) => console.log(`[bench] ${line}`);
 const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
@@ -324,39 +338,47 @@ async function main() {
         const profiling = PROFILE && size === maxSize;
         for (let round = 0; round < SETTINGS.rounds; round++) {
           for (const server of [api, baseline]) {
-            if (profiling && server === api && round === 0)
-              await writeProfile(api, 'discard', profileDir);
-            await measure(server, 'get-one', size, getOne);
-            if (profiling && server === api && round === 0)
-              profiles.push(await writeProfile(api, 'get-one', profileDir));
-            await measure(server, 'list-page', size, listPage);
-            if (profiling && server === api && round === 0)
-              profiles.push(await writeProfile(api, 'list-page', profileDir));
+            for (const [scenario, options] of [
+              ['get-one', getOne],
+              ['list-page', listPage],
+            ]) {
+              if (!runs(scenario)) continue;
+              const profiled = profiling && server === api && round === 0;
+              if (profiled) await writeProfile(api, 'discard', profileDir);
+              await measure(server, scenario, size, options);
+              if (profiled) profiles.push(await writeProfile(api, scenario, profileDir));
+            }
           }
         }
       }
 
       await dataset.createWriterTasks(db, 1000);
       const writerIds = await dataset.sampleTaskIds(db, dataset.WRITER_USER, 1000);
-      await measure(api, 'create', undefined, {
-        token: writerToken,
-        path: '/api/me/tasks',
-        method: 'POST',
-        body: {
-          title: 'Benchmark task',
-          description: 'Created by the benchmark',
-          priority: 'high',
-          tags: ['bench', 'load'],
-        },
-      });
-      await measure(api, 'toggle', undefined, {
-        token: writerToken,
-        path: `/api/me/tasks/${writerIds[0]}/complete`,
-        method: 'PATCH',
-        vary: () => ({ path: `/api/me/tasks/${pick(writerIds)}/complete` }),
-      });
-      const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
-      if (deep.missing)
+      if (runs('create'))
+        await measure(api, 'create', undefined, {
+          token: writerToken,
+          path: '/api/me/tasks',
+          method: 'POST',
+          body: {
+            title: 'Benchmark task',
+            description: 'Created by the benchmark',
+            priority: 'high',
+            tags: ['bench', 'load'],
+          },
+        });
+      if (runs('toggle'))
+        await measure(api, 'toggle', undefined, {
+          token: writerToken,
+          path: `/api/me/tasks/${writerIds[0]}/complete`,
+          method: 'PATCH',
+          vary: () => ({ path: `/api/me/tasks/${pick(writerIds)}/complete` }),
+        });
+      const deep = runs('deep-page')
+        ? await findDeepPage(api, scaleToken, SETTINGS.deepPages)
+        : { skipped: true };
+      if (deep.skipped) {
+        // not asked for (--only)
+      } else if (deep.missing)
         record({
           scenario: `deep-page (${SETTINGS.deepPages})`,
           target: 'api',
@@ -368,8 +390,12 @@ async function main() {
           token: scaleToken,
           path: deep.path,
         });
-      const adminList = await getJson(`${api.base}/api/admin/users?limit=50`, adminToken);
-      if (adminList.status !== 200) {
+      const adminList = runs('admin-users')
+        ? await getJson(`${api.base}/api/admin/users?limit=50`, adminToken)
+        : { status: 'skipped' };
+      if (adminList.status === 'skipped') {
+        // not asked for (--only)
+      } else if (adminList.status !== 200) {
         record({
           scenario: 'admin-users',
           target: 'api',
@@ -382,7 +408,7 @@ async function main() {
           path: '/api/admin/users?limit=50',
         });
       }
-      await measureLogin(api, record);
+      if (runs('login')) await measureLogin(api, record);
     }
     if (PROFILE) {
       for (const profile of profiles)
@@ -590,15 +616,17 @@ function report({ rows, soak, profiles, started, load }) {
   const summaryLine = soak
     ? `bench soak: RSS max ${fmt(soak.maxRss, 0)} MB, trend ${fmt(soak.slopeMbPerMin, 2)} MB/min over minutes 1-5, p99 ${fmt(soak.p99, 1)} ms`
     : `bench: get-one ${fmt(summary.getOne, 0)}% of baseline, list-page ${fmt(summary.listPage, 0)}% of baseline, p99 max ${fmt(summary.p99Max, 0)} ms, 1M/1k list p50 ${fmt(summary.scaling, 1)}x`;
+  // A partial run (--only, --sizes) is an experiment: it never replaces the published results.
+  const partial = Boolean(ONLY || sizesArg);
   const file = join(
     RESULTS,
     { full: 'latest.md', quick: 'latest.md', smoke: 'smoke.md', soak: 'soak.md' }[MODE].replace(
       'latest',
-      PROFILE ? 'profile' : 'latest',
+      PROFILE ? 'profile' : partial ? 'partial' : 'latest',
     ),
   );
   writeFileSync(file, lines.join('\n') + '\n' + summaryLine + '\n');
-  if (!PROFILE && (MODE === 'full' || MODE === 'quick')) updateReadme(lines);
+  if (!PROFILE && !partial && (MODE === 'full' || MODE === 'quick')) updateReadme(lines);
   console.log(lines.join('\n'));
   log(`wrote ${file.replace(ROOT + '/', '')}${failed ? `; ${failed} scenario(s) FAILED` : ''}`);
   console.log(summaryLine);

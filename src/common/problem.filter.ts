@@ -109,6 +109,7 @@ export class ProblemFilter implements ExceptionFilter {
       detail = 'The database is unavailable. Retry shortly.';
       headers['retry-after'] = '5';
       this.logger.warn(
+        { request_id: request.id },
         `database unavailable for ${request.method} ${request.url} (request ${request.id}): ${errorMessage(exception)}`,
       );
     } else {
@@ -116,8 +117,12 @@ export class ProblemFilter implements ExceptionFilter {
       code = 'INTERNAL_ERROR';
       detail = 'An unexpected error occurred. It has been logged.';
       this.logger.error(
+        // The stack, not the error object: a driver error also carries the query's parameters.
+        {
+          request_id: request.id,
+          stack: exception instanceof Error ? exception.stack : String(exception),
+        },
         `unexpected error on ${request.method} ${request.url} (request ${request.id})`,
-        exception instanceof Error ? exception.stack : String(exception),
       );
     }
     if (status === HttpStatus.UNAUTHORIZED) headers['www-authenticate'] = 'Bearer';

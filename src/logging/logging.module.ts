@@ -1,10 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { DynamicModule, Module, OnModuleInit, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream, LevelWithSilent, LoggerOptions } from 'pino';
+import {
+  pino,
+  type BaseLogger as PinoBaseLogger,
+  type DestinationStream,
+  type LevelWithSilent,
+  type LoggerOptions,
+} from 'pino';
 import type { AppConfig } from '../config/config';
 
 /** Where log lines go: stdout by default; tests pass a stream to read them. */
@@ -32,93 +37,74 @@ export const REDACTED_PATHS = [
   'token',
 ];
 
-/** What the request line needs but only Fastify knows (route template, the caller). */
-interface RequestLogContext {
-  route?: string;
-  userId?: string;
-}
-type LoggedRequest = IncomingMessage & {
-  id?: string;
-  originalUrl?: string;
-  logContext?: RequestLogContext;
-};
+const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /**
- * Structured JSON logs through nestjs-pino: one line per request (method, route, status,
- * duration, user id, request id) and every application log line inside a request carries that
- * request's id. Bodies and headers are never logged.
+ * Structured JSON logs (pino): one line per request (method, route, status, duration, user id,
+ * request id), and Nest's own lines (start-up, ProblemFilter) through nestjs-pino's LoggerService.
+ * Bodies and headers are never logged.
+ *
+ * The request line is written by a Fastify onResponse hook, not by nestjs-pino's per-request
+ * middleware: that middleware (pino-http, a child logger per request, and an AsyncLocalStorage
+ * that puts Node 20's promise hooks on every promise of the process) cost 150 of the 460 µs of
+ * CPU that GET one task took (bench/results/profile.md). The only line written inside a request
+ * is ProblemFilter's, and it names its request id itself.
  */
 @Module({})
 export class LoggingModule implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(ROOT_LOGGER) private readonly logger: PinoBaseLogger,
+  ) {}
 
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
+    const destination = options.destination ?? prettyStream(config);
+    const loggerOptions = rootLoggerOptions(config, options.level);
+    const root = destination ? pino(loggerOptions, destination) : pino(loggerOptions);
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: withDestination(
-            pinoHttpOptions(config, options.level),
-            options.destination ?? prettyStream(config),
-          ),
-          // nestjs-pino's default route pattern matches nothing on this Fastify adapter.
-          forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
-        }),
-      ],
+      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
+      providers: [{ provide: ROOT_LOGGER, useValue: root }],
     };
   }
 
-  /** Fastify resolves the route and the caller after the logging middleware ran: hand them over. */
   onModuleInit() {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('onSend', (request, _reply, payload, done) => {
-      (request.raw as LoggedRequest).logContext = {
-        route: request.routeOptions.url,
-        userId: (request as { user?: { id?: string } }).user?.id,
-      };
-      done(null, payload);
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const failed = reply.statusCode >= 500;
+      this.logger[failed ? 'error' : 'info'](
+        requestLine(request, reply),
+        failed ? 'request failed' : 'request completed',
+      );
+      done();
+    });
+    fastify.addHook('onRequestAbort', (request, done) => {
+      this.logger.info(requestLine(request), 'request aborted by the client');
+      done();
     });
   }
 }
 
-function pinoHttpOptions(config: AppConfig, level?: LevelWithSilent) {
-  const options: LoggerOptions & Record<string, unknown> = {
+function rootLoggerOptions(config: AppConfig, level?: LevelWithSilent): LoggerOptions {
+  return {
     level: level ?? config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: undefined,
-    timestamp: () => `,"time":"${new Date().toISOString()}"`,
-    customAttributeKeys: { reqId: 'request_id' },
-    // Bind only the request id to the request's logger: no headers, no body.
-    quietReqLogger: true,
-    quietResLogger: true,
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-      error || res.statusCode >= 500 ? 'error' : 'info',
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    customSuccessObject: requestLine,
-    customErrorObject: requestLine,
+    timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return options;
 }
 
 /** The one line logged per request. */
-function requestLine(req: LoggedRequest, res: ServerResponse, fields: Record<string, unknown>) {
-  const context = req.logContext ?? {};
+function requestLine(request: FastifyRequest, reply?: FastifyReply) {
   return {
-    method: req.method,
-    route: context.route,
-    url: (req.originalUrl ?? req.url)?.split('?')[0],
-    status: res.statusCode,
-    duration_ms: fields.responseTime,
-    user_id: context.userId,
+    request_id: request.id,
+    method: request.method,
+    route: request.routeOptions.url,
+    url: request.url.split('?', 1)[0],
+    status: reply?.statusCode,
+    duration_ms: reply && Math.round(reply.elapsedTime * 100) / 100,
+    user_id: (request as { user?: { id?: string } }).user?.id,
   };
-}
-
-function withDestination<T>(
-  options: T,
-  destination?: DestinationStream,
-): T | [T, DestinationStream] {
-  return destination ? [options, destination] : options;
 }
 
 /**
