@@ -21,29 +21,13 @@ function encodeCursor(scope, values) {
   return `${payload}.${mac.subarray(0, 16).toString('base64url')}`;
 }
 
-// The statements TypeORM sends for TasksService.get / list (captured with log_statement=all).
-const TASK_COLUMNS = (alias) =>
-  [
-    'id',
-    'user_id',
-    'title',
-    'description',
-    'completed',
-    'completed_at',
-    'priority',
-    'due_date',
-    'tags',
-    'version',
-    'created_at',
-    'updated_at',
-  ]
-    .map((column) => `"${alias}"."${column}" AS "${alias}_${column}"`)
-    .join(', ');
 // TasksService.get: fixed SQL, no TypeORM (src/tasks/tasks.service.ts GET_ONE_SQL).
 const GET_ONE = `SELECT id, user_id, title, description, completed, completed_at, priority,
   due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
-// The keyset pager (src/common/paging) asks for limit + 1 rows and the sort keys as text.
-const LIST_PAGE = `SELECT ${TASK_COLUMNS('task')}, ("task"."created_at")::text AS "page_key_0", ("task"."id")::text AS "page_key_1" FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 51`;
+// The keyset pager (src/common/paging) asks for limit + 1 rows and the sort keys as text; the
+// owner's list selects the task columns under their own names (src/tasks/task-row.ts). The
+// statements as TypeORM sends them (captured with --log-sql):
+const LIST_PAGE = `SELECT "task"."id" AS "id", "task"."title" AS "title", "task"."description" AS "description", "task"."completed" AS "completed", "task"."priority" AS "priority", "task"."tags" AS "tags", "task"."version" AS "version", "task"."user_id" AS "user_id", "task"."completed_at" AS "completed_at", "task"."due_date" AS "due_date", "task"."created_at" AS "created_at", "task"."updated_at" AS "updated_at", ("task"."created_at")::text AS "page_key_0", ("task"."id")::text AS "page_key_1" FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 51`;
 const LIST_COUNT = `SELECT COUNT(1) AS "cnt" FROM "tasks" "task" WHERE "task"."user_id" = $1`;
 const TOKEN_HOLDER = `SELECT u.id, u.role FROM users u
          JOIN sessions s ON s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
@@ -81,22 +65,19 @@ function verifyAccessToken(authorization) {
 }
 
 const iso = (date) => (date ? date.toISOString() : null);
-const toTask = (row, alias) => {
-  const col = (name) => row[alias ? `${alias}_${name}` : name];
-  return {
-    id: col('id'),
-    user_id: col('user_id'),
-    title: col('title'),
-    description: col('description'),
-    completed: col('completed'),
-    completed_at: iso(col('completed_at')),
-    priority: col('priority'),
-    due_date: iso(col('due_date')),
-    tags: col('tags'),
-    created_at: col('created_at').toISOString(),
-    updated_at: col('updated_at').toISOString(),
-  };
-};
+const toTask = (row) => ({
+  id: row.id,
+  user_id: row.user_id,
+  title: row.title,
+  description: row.description,
+  completed: row.completed,
+  completed_at: iso(row.completed_at),
+  priority: row.priority,
+  due_date: iso(row.due_date),
+  tags: row.tags,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
 
 function send(res, status, body, headers = {}) {
   const json = JSON.stringify(body);
@@ -144,12 +125,7 @@ async function handle(req, res) {
     params.set('cursor', cursor);
     headers.link = `<${url.pathname}?${params.toString()}>; rel="next"`;
   }
-  return send(
-    res,
-    200,
-    rows.slice(0, LIMIT).map((row) => toTask(row, 'task')),
-    headers,
-  );
+  return send(res, 200, rows.slice(0, LIMIT).map(toTask), headers);
 }
 
 createServer((req, res) => {

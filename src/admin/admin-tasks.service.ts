@@ -4,6 +4,7 @@ import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { CursorCodec, fetchPage, type Page } from '../common/paging';
 import { ListTasksQuery } from '../tasks/dto/task.dto';
 import { TASK_SORT_SPECS, taskFilters } from '../tasks/task-list';
+import { selectTaskRow, taskFromRow } from '../tasks/task-row';
 import { Task } from '../tasks/task.entity';
 import { taskNotFound } from '../tasks/tasks.service';
 import { userNotFound } from './admin-users.service';
@@ -85,7 +86,7 @@ export class AdminTasksService {
   ): Promise<Page<Task>> {
     for (const condition of taskFilters(query)) builder.andWhere(condition.sql, condition.params);
     return fetchPage(
-      builder,
+      selectTaskRow(builder),
       {
         list,
         sort: TASK_SORT_SPECS[query.sort],
@@ -94,6 +95,7 @@ export class AdminTasksService {
         cursor: query.cursor,
       },
       this.cursors,
+      taskFromRow,
     );
   }
 

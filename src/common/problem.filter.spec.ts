@@ -207,7 +207,10 @@ describe('ProblemFilter', () => {
       expect(result.headers['retry-after']).toBe('5');
       expect(result.body.request_id).toBe('req-42');
       expect(JSON.stringify(result.body)).not.toMatch(/SELECT|5432|terminat|clients/);
-      expect(logWarn).toHaveBeenCalledWith(expect.stringContaining('req-42'));
+      expect(logWarn).toHaveBeenCalledWith(
+        { request_id: 'req-42' },
+        expect.stringContaining('req-42'),
+      );
     });
   });
 
@@ -239,7 +242,10 @@ describe('ProblemFilter', () => {
         request_id: 'req-42',
       });
       expect(result.headers['retry-after']).toBeUndefined();
-      expect(logError).toHaveBeenCalledWith(expect.stringContaining('req-42'), expect.anything());
+      expect(logError).toHaveBeenCalledWith(
+        { request_id: 'req-42', stack: expect.any(String) },
+        expect.stringContaining('req-42'),
+      );
     });
   });
 });

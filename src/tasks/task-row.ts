@@ -1,0 +1,67 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import type { RawRow } from '../common/paging';
+import { Task } from './task.entity';
+
+/**
+ * A row of `tasks` as pg returns it: pg already parses the columns into the entity's types
+ * (Date, string[], number). The hot reads (GET one, list pages, UPDATE ... RETURNING) map these
+ * rows straight to the entity, skipping TypeORM's query building or its hydration.
+ */
+export interface TaskRow {
+  id: string;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  completed_at: Date | null;
+  priority: Task['priority'];
+  due_date: Date | null;
+  tags: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const TASK_ROW_COLUMNS: (keyof TaskRow)[] = [
+  'id',
+  'user_id',
+  'title',
+  'description',
+  'completed',
+  'completed_at',
+  'priority',
+  'due_date',
+  'tags',
+  'version',
+  'created_at',
+  'updated_at',
+];
+
+/** The columns of a TaskRow, as SQL. */
+export const TASK_ROW_SQL = TASK_ROW_COLUMNS.join(', ');
+
+/** Selects a TaskRow (columns under their own names) from a builder over the alias `task`. */
+export function selectTaskRow(builder: SelectQueryBuilder<Task>): SelectQueryBuilder<Task> {
+  const [first, ...rest] = TASK_ROW_COLUMNS;
+  builder.select(`task.${first}`, first);
+  for (const column of rest) builder.addSelect(`task.${column}`, column);
+  return builder;
+}
+
+export const taskFromRow = (row: TaskRow | RawRow): Task => {
+  const task = row as TaskRow;
+  return Object.assign(new Task(), {
+    id: task.id,
+    userId: task.user_id,
+    title: task.title,
+    description: task.description,
+    completed: task.completed,
+    completedAt: task.completed_at,
+    priority: task.priority,
+    dueDate: task.due_date,
+    tags: task.tags,
+    version: task.version,
+    createdAt: task.created_at,
+    updatedAt: task.updated_at,
+  });
+};
