@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DatabaseSettings, dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
+import { RawSql } from './raw-sql';
 
 @Module({})
 export class DatabaseModule {
@@ -10,6 +11,9 @@ export class DatabaseModule {
   static forRoot(settings: DatabaseSettings & { migrationsRun: boolean }): DynamicModule {
     return {
       module: DatabaseModule,
+      global: true,
+      providers: [RawSql],
+      exports: [RawSql],
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(settings),

@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
 import { CursorCodec, fetchPage, type Page } from '../common/paging';
 import { notFound } from '../common/problem';
+import { RawSql } from '../database/raw-sql';
 import { CreateTaskDto, ListTasksQuery, UpdateTaskDto } from './dto/task.dto';
 import { TASK_SORT_SPECS, taskFilters } from './task-list';
 import { etagOf } from './task.mapper';
@@ -24,6 +25,7 @@ export class TasksService {
   constructor(
     @InjectRepository(Task) private readonly tasks: Repository<Task>,
     private readonly cursors: CursorCodec,
+    private readonly sql: RawSql,
   ) {}
 
   /** One page of the owner's tasks matching the filters (keyset paging, see common/paging). */
@@ -48,7 +50,7 @@ export class TasksService {
   }
 
   async get(ownerId: string, id: string): Promise<Task> {
-    const [row] = (await this.tasks.query(GET_ONE_SQL, [id, ownerId])) as TaskRow[];
+    const [row] = await this.sql.rows<TaskRow>(GET_ONE_SQL, [id, ownerId]);
     if (!row) throw taskNotFound();
     return taskFromRow(row);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { RawSql } from '../database/raw-sql';
 import { User } from './user.entity';
 
 export const isUniqueViolation = (error: unknown) =>
@@ -8,7 +9,10 @@ export const isUniqueViolation = (error: unknown) =>
 
 @Injectable()
 export class UsersService {
-  constructor(@InjectRepository(User) private readonly users: Repository<User>) {}
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly sql: RawSql,
+  ) {}
 
   /**
    * The per-request check behind every access token, one primary-key read of the user joined to
@@ -20,7 +24,7 @@ export class UsersService {
     sessionId: string,
     tokenVersion: number,
   ): Promise<Pick<User, 'id' | 'role'> | null> {
-    const rows: Pick<User, 'id' | 'role'>[] = await this.users.query(
+    const rows = await this.sql.rows<Pick<User, 'id' | 'role'>>(
       `SELECT u.id, u.role FROM users u
          JOIN sessions s ON s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
         WHERE u.id = $1 AND NOT u.banned AND u.token_version = $3`,
