@@ -22,13 +22,26 @@ function encodeCursor(scope, values) {
 }
 
 // TasksService.get: fixed SQL, no TypeORM (src/tasks/tasks.service.ts GET_ONE_SQL).
-const GET_ONE = `SELECT id, user_id, title, description, completed, completed_at, priority,
-  due_date, tags, version, created_at, updated_at FROM tasks WHERE id = $1 AND user_id = $2`;
-// The keyset pager (src/common/paging) asks for limit + 1 rows and the sort keys as text; the
-// owner's list selects the task columns under their own names (src/tasks/task-row.ts). The
-// statements as TypeORM sends them (captured with --log-sql):
-const LIST_PAGE = `SELECT "task"."id" AS "id", "task"."title" AS "title", "task"."description" AS "description", "task"."completed" AS "completed", "task"."priority" AS "priority", "task"."tags" AS "tags", "task"."version" AS "version", "task"."user_id" AS "user_id", "task"."completed_at" AS "completed_at", "task"."due_date" AS "due_date", "task"."created_at" AS "created_at", "task"."updated_at" AS "updated_at", ("task"."created_at")::text AS "page_key_0", ("task"."id")::text AS "page_key_1" FROM "tasks" "task" WHERE "task"."user_id" = $1 ORDER BY "task"."created_at" DESC, "task"."id" DESC LIMIT 51`;
-const LIST_COUNT = `SELECT COUNT(1) AS "cnt" FROM "tasks" "task" WHERE "task"."user_id" = $1`;
+const TASK_COLUMNS = [
+  'id',
+  'user_id',
+  'title',
+  'description',
+  'completed',
+  'completed_at',
+  'priority',
+  'due_date',
+  'tags',
+  'version',
+  'created_at',
+  'updated_at',
+];
+const GET_ONE = `SELECT ${TASK_COLUMNS.join(', ')} FROM tasks WHERE id = $1 AND user_id = $2`;
+// The task lists' SQL pager (fetchSqlPage in src/common/paging/keyset.ts): the exact count, then
+// limit + 1 rows with the sort keys as text, for the owner's unfiltered first page.
+const TASK_LIST_SELECT = TASK_COLUMNS.map((column) => `task.${column}`).join(', ');
+const LIST_PAGE = `SELECT ${TASK_LIST_SELECT}, (task.created_at)::text AS page_key_0, (task.id)::text AS page_key_1 FROM tasks task WHERE (task.user_id = $1) ORDER BY task.created_at DESC, task.id DESC LIMIT 51`;
+const LIST_COUNT = `SELECT count(*)::int AS total FROM tasks task WHERE (task.user_id = $1)`;
 const TOKEN_HOLDER = `SELECT u.id, u.role FROM users u
          JOIN sessions s ON s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
         WHERE u.id = $1 AND NOT u.banned AND u.token_version = $3`;
@@ -112,7 +125,7 @@ async function handle(req, res) {
     return send(res, 200, toTask(rows[0]), { etag: `"${rows[0].version}"` });
   }
   // Like fetchPage: the exact count, then the page.
-  const total = Number((await pool.query(LIST_COUNT, [userId])).rows[0].cnt);
+  const { total } = (await pool.query(LIST_COUNT, [userId])).rows[0];
   const { rows } = await pool.query(LIST_PAGE, [userId]);
   const headers = { 'x-total-count': String(total) };
   if (rows.length > LIMIT) {

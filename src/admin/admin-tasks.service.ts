@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
-import { CursorCodec, fetchPage, type Page } from '../common/paging';
+import { DataSource } from 'typeorm';
+import { CursorCodec, type Condition, type Page } from '../common/paging';
+import { RawSql } from '../database/raw-sql';
 import { ListTasksQuery } from '../tasks/dto/task.dto';
-import { TASK_SORT_SPECS, taskFilters } from '../tasks/task-list';
-import { selectTaskRow, taskFromRow } from '../tasks/task-row';
+import { fetchTaskPage } from '../tasks/task-list';
 import { Task } from '../tasks/task.entity';
 import { taskNotFound } from '../tasks/tasks.service';
 import { userNotFound } from './admin-users.service';
@@ -16,25 +15,24 @@ import { AdminListTasksQuery, StatsResponse } from './dto/admin.dto';
 export class AdminTasksService {
   constructor(
     private readonly dataSource: DataSource,
-    @InjectRepository(Task) private readonly tasks: Repository<Task>,
     private readonly audit: AuditLogService,
     private readonly cursors: CursorCodec,
+    private readonly sql: RawSql,
   ) {}
 
   /** Every user's tasks, or one user's with `user_id`: the owner's filters, sorts and paging. */
   list(query: AdminListTasksQuery): Promise<Page<Task>> {
-    const builder = this.tasks.createQueryBuilder('task');
-    if (query.user_id) builder.andWhere('task.user_id = :userId', { userId: query.user_id });
-    return this.page('/api/admin/tasks', builder, query);
+    const scope = query.user_id
+      ? [{ sql: 'task.user_id = :userId', params: { userId: query.user_id } }]
+      : [];
+    return this.page('/api/admin/tasks', scope, query);
   }
 
   /** One user's tasks: a user that does not exist is a 404, not an empty list. */
   async listOfUser(userId: string, query: ListTasksQuery): Promise<Page<Task>> {
     await this.assertUserExists(userId);
-    const builder = this.tasks
-      .createQueryBuilder('task')
-      .where('task.user_id = :userId', { userId });
-    return this.page(`/api/admin/users/${userId}/tasks`, builder, query);
+    const scope = [{ sql: 'task.user_id = :userId', params: { userId } }];
+    return this.page(`/api/admin/users/${userId}/tasks`, scope, query);
   }
 
   /** Deletes the task only if it is that user's; the audit entry keeps what it was. */
@@ -79,23 +77,9 @@ export class AdminTasksService {
     return { users: row.users, tasks: row.tasks };
   }
 
-  private page(
-    list: string,
-    builder: SelectQueryBuilder<Task>,
-    query: ListTasksQuery,
-  ): Promise<Page<Task>> {
-    for (const condition of taskFilters(query)) builder.andWhere(condition.sql, condition.params);
-    return fetchPage(
-      selectTaskRow(builder),
-      {
-        list,
-        sort: TASK_SORT_SPECS[query.sort],
-        order: query.order,
-        limit: query.limit,
-        cursor: query.cursor,
-      },
-      this.cursors,
-      taskFromRow,
+  private page(list: string, scope: Condition[], query: ListTasksQuery): Promise<Page<Task>> {
+    return fetchTaskPage(list, scope, query, this.cursors, (sql, values) =>
+      this.sql.rows(sql, values),
     );
   }
 

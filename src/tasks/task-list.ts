@@ -1,5 +1,14 @@
-import type { SortSpec } from '../common/paging';
+import {
+  fetchSqlPage,
+  type Condition,
+  type CursorCodec,
+  type Page,
+  type RunSql,
+  type SortSpec,
+} from '../common/paging';
 import type { ListTasksQuery, TaskSort } from './dto/task.dto';
+import { taskFromRow, taskRowSql } from './task-row';
+import type { Task } from './task.entity';
 
 /**
  * Must stay equal to the expression of the tasks_user_priority_idx index (migration
@@ -17,11 +26,6 @@ export const TASK_SORT_SPECS: Record<TaskSort, SortSpec> = {
   due_date: { name: 'tasks:due_date', keys: [{ sql: 'task.due_date', nullable: true }, byId] },
   priority: { name: 'tasks:priority', keys: [{ sql: PRIORITY_RANK_SQL }, byId] },
 };
-
-export interface Condition {
-  sql: string;
-  params?: Record<string, unknown>;
-}
 
 /** `q` is a literal substring: LIKE's wildcards and its escape character are escaped. */
 export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -54,4 +58,32 @@ export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
     conditions.push({ sql: 'task.due_date >= :dueAfter', params: { dueAfter: query.due_after } });
   }
   return conditions;
+}
+
+const TASK_LIST_SELECT = taskRowSql('task');
+
+/**
+ * One page of a task list, the owner's or an admin's: the tasks matching `scope` (who owns them,
+ * when the list is one user's) and the query's filters, in its sort (keyset paging, common/paging).
+ */
+export function fetchTaskPage(
+  list: string,
+  scope: Condition[],
+  query: ListTasksQuery,
+  codec: CursorCodec,
+  run: RunSql,
+): Promise<Page<Task>> {
+  return fetchSqlPage(
+    { select: TASK_LIST_SELECT, from: 'tasks task', where: [...scope, ...taskFilters(query)] },
+    {
+      list,
+      sort: TASK_SORT_SPECS[query.sort],
+      order: query.order,
+      limit: query.limit,
+      cursor: query.cursor,
+    },
+    codec,
+    run,
+    taskFromRow,
+  );
 }

@@ -1,11 +1,10 @@
-import type { SelectQueryBuilder } from 'typeorm';
 import type { RawRow } from '../common/paging';
 import { Task } from './task.entity';
 
 /**
  * A row of `tasks` as pg returns it: pg already parses the columns into the entity's types
  * (Date, string[], number). The hot reads (GET one, list pages, UPDATE ... RETURNING) map these
- * rows straight to the entity, skipping TypeORM's query building or its hydration.
+ * rows straight to the entity, skipping TypeORM's query building and hydration.
  */
 export interface TaskRow {
   id: string;
@@ -37,16 +36,9 @@ const TASK_ROW_COLUMNS: (keyof TaskRow)[] = [
   'updated_at',
 ];
 
-/** The columns of a TaskRow, as SQL. */
-export const TASK_ROW_SQL = TASK_ROW_COLUMNS.join(', ');
-
-/** Selects a TaskRow (columns under their own names) from a builder over the alias `task`. */
-export function selectTaskRow(builder: SelectQueryBuilder<Task>): SelectQueryBuilder<Task> {
-  const [first, ...rest] = TASK_ROW_COLUMNS;
-  builder.select(`task.${first}`, first);
-  for (const column of rest) builder.addSelect(`task.${column}`, column);
-  return builder;
-}
+/** The columns of a TaskRow, as SQL (over `alias` when given). */
+export const taskRowSql = (alias?: string) =>
+  TASK_ROW_COLUMNS.map((column) => (alias ? `${alias}.${column}` : column)).join(', ');
 
 export const taskFromRow = (row: TaskRow | RawRow): Task => {
   const task = row as TaskRow;

@@ -2,19 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
-import { CursorCodec, fetchPage, type Page } from '../common/paging';
+import { CursorCodec, type Page } from '../common/paging';
 import { notFound } from '../common/problem';
 import { RawSql } from '../database/raw-sql';
 import { CreateTaskDto, ListTasksQuery, UpdateTaskDto } from './dto/task.dto';
-import { TASK_SORT_SPECS, taskFilters } from './task-list';
+import { fetchTaskPage } from './task-list';
 import { etagOf } from './task.mapper';
-import { selectTaskRow, TASK_ROW_SQL, taskFromRow, type TaskRow } from './task-row';
+import { taskFromRow, taskRowSql, type TaskRow } from './task-row';
 import { Task } from './task.entity';
 
 export const taskNotFound = () => notFound('TASK_NOT_FOUND', 'No such task.');
 
 /** GET one task is the hottest read: fixed SQL, mapped straight to the entity. */
-const GET_ONE_SQL = `SELECT ${TASK_ROW_SQL} FROM tasks WHERE id = $1 AND user_id = $2`;
+const GET_ONE_SQL = `SELECT ${taskRowSql()} FROM tasks WHERE id = $1 AND user_id = $2`;
 
 /**
  * The owner's tasks. Every query is filtered by the owner id in SQL, so another user's task is
@@ -30,22 +30,12 @@ export class TasksService {
 
   /** One page of the owner's tasks matching the filters (keyset paging, see common/paging). */
   list(ownerId: string, query: ListTasksQuery): Promise<Page<Task>> {
-    const builder = selectTaskRow(this.tasks.createQueryBuilder('task')).where(
-      'task.user_id = :ownerId',
-      { ownerId },
-    );
-    for (const condition of taskFilters(query)) builder.andWhere(condition.sql, condition.params);
-    return fetchPage(
-      builder,
-      {
-        list: `/api/${ownerId}/tasks`,
-        sort: TASK_SORT_SPECS[query.sort],
-        order: query.order,
-        limit: query.limit,
-        cursor: query.cursor,
-      },
+    return fetchTaskPage(
+      `/api/${ownerId}/tasks`,
+      [{ sql: 'task.user_id = :ownerId', params: { ownerId } }],
+      query,
       this.cursors,
-      taskFromRow,
+      (sql, values) => this.sql.rows(sql, values),
     );
   }
 

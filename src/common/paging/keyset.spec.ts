@@ -1,4 +1,5 @@
-import { orderTerms, seekPredicate, type SortSpec } from './keyset';
+import { CursorCodec } from './cursor';
+import { fetchSqlPage, orderTerms, positional, seekPredicate, type SortSpec } from './keyset';
 
 const byCreated: SortSpec = { name: 'created', keys: [{ sql: 't.created_at' }, { sql: 't.id' }] };
 const byDue: SortSpec = {
@@ -60,5 +61,78 @@ describe('seekPredicate', () => {
 
   it('a NULL for a non-nullable key matches nothing rather than guessing', () => {
     expect(seekPredicate(byCreated, 'asc', [null, 'id-1']).sql).toBe('FALSE');
+  });
+});
+
+describe('positional', () => {
+  it('numbers each named parameter once, in order of appearance, and leaves ::casts alone', () => {
+    expect(
+      positional(
+        'a = :x AND (b ILIKE :q OR c ILIKE :q) AND d @> ARRAY[:y]::text[] AND e::text = :x',
+        [
+          { sql: '', params: { x: 1 } },
+          { sql: '', params: { q: '%a%', y: 'tag' } },
+        ],
+      ),
+    ).toEqual({
+      sql: 'a = $1 AND (b ILIKE $2 OR c ILIKE $2) AND d @> ARRAY[$3]::text[] AND e::text = $1',
+      values: [1, '%a%', 'tag'],
+    });
+  });
+
+  it('refuses a parameter without a value rather than sending a literal :name', () => {
+    expect(() => positional('a = :missing', [])).toThrow(':missing');
+  });
+});
+
+describe('fetchSqlPage', () => {
+  const codec = new CursorCodec('a-secret-that-is-long-enough-0123456789');
+  const request = { list: '/l', sort: byDue, order: 'asc' as const, limit: 2 };
+  const list = {
+    select: 't.id',
+    from: 'tasks t',
+    where: [{ sql: 't.user_id = :u', params: { u: 'U' } }],
+  };
+
+  it('counts, then reads limit + 1 rows after the cursor, and returns the next cursor', async () => {
+    const sent: [string, unknown[]][] = [];
+    const rows = [
+      { id: 'a', page_key_0: '2026-01-01', page_key_1: 'a' },
+      { id: 'b', page_key_0: null, page_key_1: 'b' },
+      { id: 'c', page_key_0: null, page_key_1: 'c' },
+    ];
+    const run = async (sql: string, values: unknown[]) => {
+      sent.push([sql, values]);
+      return sql.startsWith('SELECT count') ? [{ total: 7 }] : rows;
+    };
+    const page = await fetchSqlPage(list, request, codec, run, (row) => row.id);
+    expect(page).toMatchObject({ items: ['a', 'b'], total: 7 });
+    expect(sent[0]).toEqual([
+      'SELECT count(*)::int AS total FROM tasks t WHERE (t.user_id = $1)',
+      ['U'],
+    ]);
+    expect(sent[1]).toEqual([
+      'SELECT t.id, (t.due_date)::text AS page_key_0, (t.id)::text AS page_key_1 FROM tasks t WHERE (t.user_id = $1) ORDER BY t.due_date ASC NULLS LAST, t.id ASC LIMIT 3',
+      ['U'],
+    ]);
+
+    sent.length = 0;
+    await fetchSqlPage(list, { ...request, cursor: page.nextCursor! }, codec, run, (row) => row.id);
+    expect(sent[1][0]).toContain('WHERE (t.user_id = $1) AND ((t.due_date IS NULL AND t.id > $2))');
+    expect(sent[1][1]).toEqual(['U', 'b']);
+  });
+
+  it('has no next cursor on the last page, and rejects a bad cursor before any query', async () => {
+    const run = jest.fn(async (sql: string) =>
+      sql.startsWith('SELECT count')
+        ? [{ total: 1 }]
+        : [{ id: 'a', page_key_0: null, page_key_1: 'a' }],
+    );
+    expect((await fetchSqlPage(list, request, codec, run, (row) => row.id)).nextCursor).toBeNull();
+    run.mockClear();
+    await expect(
+      fetchSqlPage(list, { ...request, cursor: 'garbage' }, codec, run, (row) => row.id),
+    ).rejects.toThrow();
+    expect(run).not.toHaveBeenCalled();
   });
 });

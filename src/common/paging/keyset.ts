@@ -106,51 +106,119 @@ export function seekPredicate(
 
 const scopeOf = (request: PageRequest) => `${request.list}|${request.sort.name}:${request.order}`;
 
+/** The cursor's position; decoded before any query runs, so a bad cursor is a 400 at no cost. */
+const positionAfter = (request: PageRequest, codec: CursorCodec): CursorValues | undefined =>
+  request.cursor !== undefined
+    ? codec.decode(scopeOf(request), request.cursor, request.sort.keys.length)
+    : undefined;
+
+/** The page from limit + 1 rows: the items, and the next cursor when the extra row came back. */
+function pageFrom<R>(
+  rows: RawRow[],
+  items: R[],
+  total: number,
+  request: PageRequest,
+  codec: CursorCodec,
+): Page<R> {
+  const last = rows[items.length - 1] as Record<string, string | null> | undefined;
+  const nextCursor =
+    rows.length > request.limit && last
+      ? codec.encode(
+          scopeOf(request),
+          request.sort.keys.map((_, index) => last[`page_key_${index}`]),
+        )
+      : null;
+  return { items, total, nextCursor };
+}
+
 /** A result row as the driver returns it, keyed by the selection's aliases. */
 export type RawRow = Record<string, unknown>;
 
 /**
- * One page of `query` (which carries the filters and nothing else): the total, the rows after the
- * cursor in the requested sort, and the cursor of the next page when there is one.
- *
- * With `fromRow`, the page is read as raw rows and mapped by it: a hot list skips TypeORM's entity
- * hydration, which was the largest cost of the owner's first page after the count. Without it,
- * the items are the query's entities.
+ * One page of `query` (which carries the filters and nothing else) as entities: the total, the
+ * rows after the cursor in the requested sort, and the cursor of the next page when there is one.
  */
-export async function fetchPage<T extends ObjectLiteral, R = T>(
+export async function fetchPage<T extends ObjectLiteral>(
   query: SelectQueryBuilder<T>,
   request: PageRequest,
   codec: CursorCodec,
-  fromRow?: (row: RawRow) => R,
-): Promise<Page<R>> {
-  const { sort, limit } = request;
-  // Decoded first: a bad cursor is a 400 before any query runs.
-  const after =
-    request.cursor !== undefined
-      ? codec.decode(scopeOf(request), request.cursor, sort.keys.length)
-      : undefined;
+): Promise<Page<T>> {
+  const after = positionAfter(request, codec);
   const total = await query.clone().getCount();
-  const paged = pageQuery(query, request, after);
-  let rows: RawRow[];
-  let items: R[];
-  if (fromRow) {
-    const [sql, parameters] = paged.getQueryAndParameters();
-    rows = (await paged.connection.query(sql, parameters)) as RawRow[];
-    items = rows.slice(0, limit).map(fromRow);
-  } else {
-    const { entities, raw } = await paged.getRawAndEntities();
-    rows = raw as RawRow[];
-    items = entities.slice(0, limit) as unknown as R[];
-  }
-  const last = rows[items.length - 1] as Record<string, string | null> | undefined;
-  const nextCursor =
-    rows.length > limit && last
-      ? codec.encode(
-          scopeOf(request),
-          sort.keys.map((_, index) => last[`page_key_${index}`]),
-        )
-      : null;
-  return { items, total, nextCursor };
+  const { entities, raw } = await pageQuery(query, request, after).getRawAndEntities();
+  return pageFrom(raw as RawRow[], entities.slice(0, request.limit), total, request, codec);
+}
+
+/** A condition in SQL with named parameters (`:name`), as the list filters produce them. */
+export interface Condition {
+  sql: string;
+  params?: Record<string, unknown>;
+}
+
+/** A list as plain SQL: `select` columns from `from`, where every condition holds. */
+export interface ListSql {
+  select: string;
+  from: string;
+  where: Condition[];
+}
+
+/** Runs parameterized SQL ($1, $2, ...) and returns its rows. */
+export type RunSql = (sql: string, values: unknown[]) => Promise<RawRow[]>;
+
+/**
+ * fetchPage for the hottest lists (the task lists), from plain SQL run by `run` and mapped by
+ * `fromRow`: no query builder, no entity hydration. TypeORM's building of the count and page
+ * queries and its hydration were the largest costs of a first page after the count itself.
+ */
+export async function fetchSqlPage<R>(
+  list: ListSql,
+  request: PageRequest,
+  codec: CursorCodec,
+  run: RunSql,
+  fromRow: (row: RawRow) => R,
+): Promise<Page<R>> {
+  const after = positionAfter(request, codec);
+  const count = positional(
+    `SELECT count(*)::int AS total FROM ${list.from}${whereClause(list.where)}`,
+    list.where,
+  );
+  const [{ total }] = (await run(count.sql, count.values)) as { total: number }[];
+  const { sort, order, limit } = request;
+  const where = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
+  const orderBy = orderTerms(sort, order)
+    .map((term) => [term.sql, term.direction, term.nulls].filter(Boolean).join(' '))
+    .join(', ');
+  const keys = sort.keys.map((key, index) => `(${key.sql})::text AS page_key_${index}`).join(', ');
+  const page = positional(
+    `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
+    where,
+  );
+  const rows = await run(page.sql, page.values);
+  return pageFrom(rows, rows.slice(0, limit).map(fromRow), total, request, codec);
+}
+
+const whereClause = (conditions: Condition[]) =>
+  conditions.length ? ` WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}` : '';
+
+/** `:name` (not a `::type` cast) becomes `$n`, one number per name, in order of appearance. */
+export function positional(
+  sql: string,
+  conditions: Condition[],
+): { sql: string; values: unknown[] } {
+  const params: Record<string, unknown> = Object.assign({}, ...conditions.map((c) => c.params));
+  const numbers = new Map<string, number>();
+  const values: unknown[] = [];
+  const text = sql.replace(/(?<!:):([A-Za-z_]\w*)/g, (_, name: string) => {
+    if (!(name in params)) throw new Error(`no value for the SQL parameter :${name}`);
+    let number = numbers.get(name);
+    if (number === undefined) {
+      values.push(params[name]);
+      number = values.length;
+      numbers.set(name, number);
+    }
+    return `$${number}`;
+  });
+  return { sql: text, values };
 }
 
 /** The query for one page (limit + 1 rows, to know whether a next page exists). */
