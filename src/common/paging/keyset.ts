@@ -14,6 +14,9 @@ import type { CursorCodec, CursorValues } from './cursor';
  *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, codec);
  *   setPageHeaders(reply, request.url, page);
  *
+ * The task lists, the hottest, use fetchSqlPage instead: the same paging over plain SQL
+ * conditions, without TypeORM's query building and hydration.
+ *
  * Lists may share sorts (the admin's task lists use the owner's), so the cursor is bound to the
  * `list` as well as to the sort and order: a cursor replayed on any other list is a 400.
  *
