@@ -26,8 +26,9 @@ export interface CreateAppOptions {
   /** false: silent (the tests), unless `logDestination` asks for the log lines. */
   logger?: LoggerService | false;
   /**
-   * Where the JSON log lines go instead of stdout (a test reads them from here). nestjs-pino keeps
-   * one logger per process: the first app created in a process sets level and destination.
+   * Where the JSON log lines go instead of stdout (a test reads them from here). Request lines go
+   * to each app's own destination; Nest's own lines go through nestjs-pino, which keeps one logger
+   * per process: the first app created in a process sets their level and destination.
    */
   logDestination?: DestinationStream;
   /** Routes and document only: no provider is instantiated, nothing connects (npm run openapi). */
@@ -64,7 +65,7 @@ export async function createApp(
       preview: options.preview,
     },
   );
-  // Nest's own log lines (start-up, ProblemFilter) become JSON lines with the request id too.
+  // Nest's own log lines (start-up, ProblemFilter, which names the request id) become JSON lines.
   if (!silent && !options.logger) app.useLogger(app.get(PinoNestLogger));
   configureHttp(app);
   configureCors(app, config);
