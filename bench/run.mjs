@@ -32,19 +32,17 @@ const SETTINGS = {
   smoke: { sizes: [200, 1_000], duration: 1, warmup: 0, rounds: 1, deepPages: 3 },
   soak: { sizes: [100_000], duration: 300, warmup: 3, rounds: 1, deepPages: 0 },
 }[MODE];
+/** The value of `--name=value` on the command line, if given. */
+const argValue = (name) =>
+  process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 // --duration=N, --warmup=N (seconds) and --rounds=N override the mode's settings (a short soak
 // to try the harness, or longer rounds for an A/B comparison).
 for (const name of ['duration', 'warmup', 'rounds']) {
-  const arg = process.argv.find((value) => value.startsWith(`--${name}=`));
-  if (arg) SETTINGS[name] = Number(arg.slice(name.length + 3));
+  if (argValue(name) !== undefined) SETTINGS[name] = Number(argValue(name));
 }
 // For A/B work on one change: --sizes=10000,100000 and --only=get-one,list-page (other
 // scenarios are skipped; the summary then covers what ran).
-const listArg = (name) =>
-  process.argv
-    .find((arg) => arg.startsWith(`--${name}=`))
-    ?.slice(name.length + 3)
-    .split(',');
+const listArg = (name) => argValue(name)?.split(',');
 const sizesArg = listArg('sizes');
 if (sizesArg) SETTINGS.sizes = sizesArg.map(Number);
 const ONLY = listArg('only');
@@ -373,40 +371,36 @@ async function main() {
           method: 'PATCH',
           vary: () => ({ path: `/api/me/tasks/${pick(writerIds)}/complete` }),
         });
-      const deep = runs('deep-page')
-        ? await findDeepPage(api, scaleToken, SETTINGS.deepPages)
-        : { skipped: true };
-      if (deep.skipped) {
-        // not asked for (--only)
-      } else if (deep.missing)
-        record({
-          scenario: `deep-page (${SETTINGS.deepPages})`,
-          target: 'api',
-          missing: deep.missing,
-          rss: api.rssMb(),
-        });
-      else
-        await measure(api, `deep-page (${SETTINGS.deepPages})`, maxSize, {
-          token: scaleToken,
-          path: deep.path,
-        });
-      const adminList = runs('admin-users')
-        ? await getJson(`${api.base}/api/admin/users?limit=50`, adminToken)
-        : { status: 'skipped' };
-      if (adminList.status === 'skipped') {
-        // not asked for (--only)
-      } else if (adminList.status !== 200) {
-        record({
-          scenario: 'admin-users',
-          target: 'api',
-          missing: `n/a: route missing (GET /api/admin/users answered ${adminList.status})`,
-          rss: api.rssMb(),
-        });
-      } else {
-        await measure(api, 'admin-users', undefined, {
-          token: adminToken,
-          path: '/api/admin/users?limit=50',
-        });
+      if (runs('deep-page')) {
+        const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
+        if (deep.missing)
+          record({
+            scenario: `deep-page (${SETTINGS.deepPages})`,
+            target: 'api',
+            missing: deep.missing,
+            rss: api.rssMb(),
+          });
+        else
+          await measure(api, `deep-page (${SETTINGS.deepPages})`, maxSize, {
+            token: scaleToken,
+            path: deep.path,
+          });
+      }
+      if (runs('admin-users')) {
+        const adminList = await getJson(`${api.base}/api/admin/users?limit=50`, adminToken);
+        if (adminList.status !== 200) {
+          record({
+            scenario: 'admin-users',
+            target: 'api',
+            missing: `n/a: route missing (GET /api/admin/users answered ${adminList.status})`,
+            rss: api.rssMb(),
+          });
+        } else {
+          await measure(api, 'admin-users', undefined, {
+            token: adminToken,
+            path: '/api/admin/users?limit=50',
+          });
+        }
       }
       if (runs('login')) await measureLogin(api, record);
     }

@@ -78,9 +78,7 @@ export class AdminTasksService {
   }
 
   private page(list: string, scope: Condition[], query: ListTasksQuery): Promise<Page<Task>> {
-    return fetchTaskPage(list, scope, query, this.cursors, (sql, values) =>
-      this.sql.rows(sql, values),
-    );
+    return fetchTaskPage(list, scope, query, this.cursors, this.sql);
   }
 
   private async assertUserExists(userId: string): Promise<void> {

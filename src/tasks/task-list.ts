@@ -3,9 +3,9 @@ import {
   type Condition,
   type CursorCodec,
   type Page,
-  type RunSql,
   type SortSpec,
 } from '../common/paging';
+import type { RawSql } from '../database/raw-sql';
 import type { ListTasksQuery, TaskSort } from './dto/task.dto';
 import { taskFromRow, taskRowSql } from './task-row';
 import type { Task } from './task.entity';
@@ -71,7 +71,7 @@ export function fetchTaskPage(
   scope: Condition[],
   query: ListTasksQuery,
   codec: CursorCodec,
-  run: RunSql,
+  sql: RawSql,
 ): Promise<Page<Task>> {
   return fetchSqlPage(
     { select: TASK_LIST_SELECT, from: 'tasks task', where: [...scope, ...taskFilters(query)] },
@@ -83,7 +83,7 @@ export function fetchTaskPage(
       cursor: query.cursor,
     },
     codec,
-    run,
+    (text, values) => sql.rows(text, values),
     taskFromRow,
   );
 }

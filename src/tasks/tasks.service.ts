@@ -35,7 +35,7 @@ export class TasksService {
       [{ sql: 'task.user_id = :ownerId', params: { ownerId } }],
       query,
       this.cursors,
-      (sql, values) => this.sql.rows(sql, values),
+      this.sql,
     );
   }
 

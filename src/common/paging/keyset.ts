@@ -109,6 +109,9 @@ export function seekPredicate(
 
 const scopeOf = (request: PageRequest) => `${request.list}|${request.sort.name}:${request.order}`;
 
+/** The alias under which a page query selects its sort keys as text, read back for the cursor. */
+const pageKey = (index: number) => `page_key_${index}`;
+
 /** The cursor's position; decoded before any query runs, so a bad cursor is a 400 at no cost. */
 const positionAfter = (request: PageRequest, codec: CursorCodec): CursorValues | undefined =>
   request.cursor !== undefined
@@ -128,7 +131,7 @@ function pageFrom<R>(
     rows.length > request.limit && last
       ? codec.encode(
           scopeOf(request),
-          request.sort.keys.map((_, index) => last[`page_key_${index}`]),
+          request.sort.keys.map((_, index) => last[pageKey(index)]),
         )
       : null;
   return { items, total, nextCursor };
@@ -191,7 +194,7 @@ export async function fetchSqlPage<R>(
   const orderBy = orderTerms(sort, order)
     .map((term) => [term.sql, term.direction, term.nulls].filter(Boolean).join(' '))
     .join(', ');
-  const keys = sort.keys.map((key, index) => `(${key.sql})::text AS page_key_${index}`).join(', ');
+  const keys = sort.keys.map((key, index) => `(${key.sql})::text AS ${pageKey(index)}`).join(', ');
   const page = positional(
     `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
     where,
@@ -237,6 +240,6 @@ export function pageQuery<T extends ObjectLiteral>(
   }
   for (const term of orderTerms(sort, order))
     paged.addOrderBy(term.sql, term.direction, term.nulls);
-  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, `page_key_${index}`));
+  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, pageKey(index)));
   return paged.limit(limit + 1);
 }
