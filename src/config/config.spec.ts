@@ -46,6 +46,8 @@ describe('loadConfig', () => {
       docsEnabled: true,
       metricsEnabled: false,
       logLevel: 'info',
+      jwtRefreshReuseGraceSeconds: 10,
+      databaseStatementTimeoutMs: 10_000,
     });
   });
 
@@ -79,6 +81,8 @@ describe('loadConfig', () => {
       DOCS_ENABLED: 'no',
       METRICS_ENABLED: 'ON',
       LOG_LEVEL: 'debug',
+      JWT_REFRESH_REUSE_GRACE: '30s',
+      DATABASE_STATEMENT_TIMEOUT: '1500ms',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -102,6 +106,8 @@ describe('loadConfig', () => {
       docsEnabled: false,
       metricsEnabled: true,
       logLevel: 'debug',
+      jwtRefreshReuseGraceSeconds: 30,
+      databaseStatementTimeoutMs: 1500,
     });
   });
 
@@ -256,4 +262,28 @@ describe('parseDuration', () => {
       expect(parseDuration(value)).toBeUndefined();
     },
   );
+});
+
+describe('durations that may be zero or finer than a second', () => {
+  it('JWT_REFRESH_REUSE_GRACE defaults to 10s and takes 0 (no grace)', () => {
+    expect(loadConfig({}).jwtRefreshReuseGraceSeconds).toBe(10);
+    expect(loadConfig({ JWT_REFRESH_REUSE_GRACE: '0' }).jwtRefreshReuseGraceSeconds).toBe(0);
+    expect(() => loadConfig({ JWT_REFRESH_REUSE_GRACE: '-1' })).toThrow(
+      'Invalid configuration: JWT_REFRESH_REUSE_GRACE',
+    );
+  });
+
+  it('DATABASE_STATEMENT_TIMEOUT defaults to 10s, takes milliseconds, and is never 0', () => {
+    expect(loadConfig({}).databaseStatementTimeoutMs).toBe(10_000);
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT: '250ms' }).databaseStatementTimeoutMs).toBe(
+      250,
+    );
+    expect(loadConfig({ DATABASE_STATEMENT_TIMEOUT: '2m' }).databaseStatementTimeoutMs).toBe(
+      120_000,
+    );
+    for (const bad of ['0', '1.5s', 'soon', '30d'])
+      expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT: bad })).toThrow(
+        'Invalid configuration: DATABASE_STATEMENT_TIMEOUT',
+      );
+  });
 });

@@ -26,6 +26,10 @@ export interface AppConfig {
   docsEnabled: boolean;
   metricsEnabled: boolean;
   logLevel: string;
+  /** How long a just-rotated refresh token still gets a fresh pair of its own; 0: never. */
+  jwtRefreshReuseGraceSeconds: number;
+  /** The longest one SQL statement may run (and a transaction sit idle), in milliseconds. */
+  databaseStatementTimeoutMs: number;
 }
 
 /** A bad variable: start-up stops with this one line. */
@@ -70,6 +74,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     docsEnabled: read.boolean('DOCS_ENABLED', true),
     metricsEnabled: read.boolean('METRICS_ENABLED', false),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    jwtRefreshReuseGraceSeconds: read.duration('JWT_REFRESH_REUSE_GRACE', '10s', {
+      allowZero: true,
+    }),
+    databaseStatementTimeoutMs: read.durationMs('DATABASE_STATEMENT_TIMEOUT', '10s'),
   };
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
@@ -115,14 +123,26 @@ export function readOrCreateSecret(file: string): string {
   }
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const DURATION_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 
-/** `900`, `90s`, `15m`, `12h`, `30d` -> seconds. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
+/** `900`, `90s`, `15m`, `12h`, `30d` -> seconds (`0` only when allowed). */
+export function parseDuration(value: string, allowZero = false): number | undefined {
+  const ms = parseDurationMs(value, allowZero);
+  return ms !== undefined && ms % 1000 === 0 ? ms / 1000 : undefined;
+}
+
+/** `250ms`, `900` (seconds), `90s`, `15m`, `12h`, `30d` -> milliseconds (`0` only when allowed). */
+export function parseDurationMs(value: string, allowZero = false): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
   if (!match) return undefined;
-  const seconds = Number(match[1]) * DURATION_UNITS[match[2] ?? 's'];
-  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+  const ms = Number(match[1]) * DURATION_MS[match[2] ?? 's'];
+  return (ms > 0 || (allowZero && ms === 0)) && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 class EnvReader {
@@ -159,16 +179,26 @@ class EnvReader {
     return raw as T;
   }
 
-  duration(name: string, fallback: string): number {
+  duration(name: string, fallback: string, { allowZero = false } = {}): number {
     const raw = this.string(name) ?? fallback;
-    const seconds = parseDuration(raw);
+    const seconds = parseDuration(raw, allowZero);
     if (seconds === undefined) {
       throw new ConfigError(
         name,
-        `must be a duration like 900, 90s, 15m, 12h or 30d (got "${raw}")`,
+        `must be a duration like ${allowZero ? '0, ' : ''}900, 90s, 15m, 12h or 30d (got "${raw}")`,
       );
     }
     return seconds;
+  }
+
+  /** A duration that may be finer than a second (`250ms`), in milliseconds. */
+  durationMs(name: string, fallback: string): number {
+    const raw = this.string(name) ?? fallback;
+    const ms = parseDurationMs(raw);
+    if (ms === undefined || ms > 2_147_483_647) {
+      throw new ConfigError(name, `must be a duration like 500ms, 10s or 2m (got "${raw}")`);
+    }
+    return ms;
   }
 
   url(name: string, protocols: string[]): string | undefined {
