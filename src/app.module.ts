@@ -26,6 +26,7 @@ export class AppModule {
         DatabaseModule.forRoot({
           url: databaseUrl,
           poolMax: config.databasePoolMax,
+          statementTimeoutMs: config.databaseStatementTimeoutMs,
           migrationsRun: config.migrationsRun,
         }),
         UsersModule,

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet, { type HelmetOptions } from 'helmet';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
-import { ProblemFilter } from './common/problem.filter';
+import { problemOf, PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter';
+import { ProblemException } from './common/problem';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { BEARER, finishDocument } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
+/** Longer URLs get 414 (a header over Node's 16 KiB limit is 431 before we see it). */
+export const URL_LIMIT_BYTES = 8 * 1024;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's X-Request-Id when it is sane, else a fresh one. */
@@ -44,11 +49,20 @@ export async function createApp(
   databaseUrl: string,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const problems = new ProblemFilter();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // Fastify also takes a hop count, which its types omit.
     trustProxy: config.trustProxy as boolean | string[] | undefined,
     genReqId: requestIdFor,
+    // The router's own errors (a path segment over 100 characters, a bad percent-encoding) come
+    // before any hook: they get the headers onRequest would have set, and a problem body.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('x-request-id', request.id);
+      reply.headers(SECURITY_HEADERS);
+      problems.reply(error, request, reply);
+    },
+    clientErrorHandler: answerClientError,
   });
   const silent = options.logger === false && !options.logDestination;
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -70,7 +84,7 @@ export async function createApp(
   configureHttp(app);
   configureCors(app, config);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(problems);
   if (config.docsEnabled) setUpSwagger(app);
   await app.init();
   return app;
@@ -81,6 +95,15 @@ function configureHttp(app: NestFastifyApplication) {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
+    if (request.url.length > URL_LIMIT_BYTES) {
+      return done(
+        new ProblemException(
+          414,
+          'URI_TOO_LONG',
+          `The URL is longer than ${URL_LIMIT_BYTES / 1024} KiB.`,
+        ),
+      );
+    }
     done();
   });
   // JSON only; an empty body is "no body" (a bodiless PATCH .../complete toggles), not an error.
@@ -104,6 +127,30 @@ function configureHttp(app: NestFastifyApplication) {
       }
     },
   );
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify has a request (headers over 16 KiB, a malformed
+ * request line): a problem document written on the socket, which is then closed, as Node does.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request headers are larger than the 16 KiB limit.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request was not received in time.']
+        : [400, 'The request is not valid HTTP.'];
+  const code = { 400: 'BAD_REQUEST', 408: 'REQUEST_TIMEOUT', 431: 'HEADERS_TOO_LARGE' }[status]!;
+  const body = JSON.stringify(problemOf(status, code, detail));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /**

@@ -1,25 +1,6 @@
-import { Writable } from 'node:stream';
 import { createTask, registerUser } from './support/builders';
+import { CapturedLog } from './support/captured-log';
 import { createTestApp, TestApp } from './support/test-app';
-
-/** Every JSON line the app logs, as written. */
-class CapturedLog extends Writable {
-  readonly text: string[] = [];
-  override _write(chunk: Buffer, _encoding: string, done: () => void) {
-    this.text.push(chunk.toString('utf8'));
-    done();
-  }
-  lines(): Record<string, unknown>[] {
-    return this.text
-      .join('')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  }
-  requestLines(requestId: string) {
-    return this.lines().filter((line) => line.request_id === requestId);
-  }
-}
 
 describe('Structured logs and request ids', () => {
   const log = new CapturedLog();

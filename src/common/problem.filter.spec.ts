@@ -208,8 +208,25 @@ describe('ProblemFilter', () => {
       expect(result.body.request_id).toBe('req-42');
       expect(JSON.stringify(result.body)).not.toMatch(/SELECT|5432|terminat|clients/);
       expect(logWarn).toHaveBeenCalledWith(
-        { request_id: 'req-42' },
+        { request_id: 'req-42', route: '/api/me/tasks' },
         expect.stringContaining('req-42'),
+      );
+    });
+
+    it.each([
+      [
+        'statement_timeout (57014)',
+        queryFailed('57014', 'canceling statement due to statement timeout'),
+      ],
+      ["node-postgres's query_timeout", new Error('Query read timeout')],
+    ])('a statement cut off by %s: 503, Retry-After, logged as a timeout', (_, error) => {
+      const result = answer(error);
+      expectProblemShape(result, 503, 'SERVICE_UNAVAILABLE');
+      expect(result.headers['retry-after']).toBe('1');
+      expect(JSON.stringify(result.body)).not.toMatch(/SELECT|canceling|statement/);
+      expect(logWarn).toHaveBeenCalledWith(
+        { request_id: 'req-42', route: '/api/me/tasks' },
+        expect.stringContaining('statement timed out for GET /api/me/tasks'),
       );
     });
   });

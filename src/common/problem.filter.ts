@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { databaseTrouble, errorMessage } from '../database/database-errors';
 import { Problem, ProblemException } from './problem';
 
 /** Codes for errors that do not carry their own (Nest's built-in exceptions, Fastify's). */
@@ -18,40 +19,17 @@ const CODE_BY_STATUS: Record<number, string> = {
   405: 'METHOD_NOT_ALLOWED',
   406: 'NOT_ACCEPTABLE',
   409: 'CONFLICT',
+  408: 'REQUEST_TIMEOUT',
   412: 'PRECONDITION_FAILED',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE_ENTITY',
   429: 'TOO_MANY_REQUESTS',
+  431: 'HEADERS_TOO_LARGE',
   500: 'INTERNAL_ERROR',
   503: 'SERVICE_UNAVAILABLE',
 };
-
-/** PostgreSQL and node-postgres signs that the database, not the request, is the problem. */
-const UNAVAILABLE_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-  '3D000',
-]);
-const UNAVAILABLE_NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-]);
-// "not currently accepting connections" (55000) is what a database closed with
-// ALLOW_CONNECTIONS false answers on connect; 55000 alone also names other, query-level states.
-const UNAVAILABLE_MESSAGES =
-  /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|is not currently accepting connections/i;
 
 /**
  * Turns every error into `application/problem+json` with a stable `code`. Client errors say what
@@ -63,13 +41,16 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    this.reply(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** Answers the request with the problem for this error (also used before a route is reached). */
+  reply(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { problem, headers } = this.toProblem(exception, request);
     if (problem.status >= 500) problem.request_id = String(request.id);
     reply.status(problem.status);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
-    reply.header('content-type', 'application/problem+json; charset=utf-8');
+    reply.header('content-type', PROBLEM_CONTENT_TYPE);
     reply.send(problem);
   }
 
@@ -86,6 +67,7 @@ export class ProblemFilter implements ExceptionFilter {
     let code: string;
     let detail: string;
     let errors: Problem['errors'];
+    let trouble: ReturnType<typeof databaseTrouble>;
 
     if (exception instanceof ProblemException) {
       status = exception.getStatus();
@@ -103,14 +85,17 @@ export class ProblemFilter implements ExceptionFilter {
       status = exception.statusCode;
       code = CODE_BY_STATUS[status] ?? 'BAD_REQUEST';
       detail = fastifyErrorDetail(exception);
-    } else if (isDatabaseUnavailable(exception)) {
+    } else if ((trouble = databaseTrouble(exception))) {
       status = HttpStatus.SERVICE_UNAVAILABLE;
       code = 'SERVICE_UNAVAILABLE';
-      detail = 'The database is unavailable. Retry shortly.';
-      headers['retry-after'] = '5';
+      detail =
+        trouble === 'timed-out'
+          ? 'The database took too long to answer. Retry shortly.'
+          : 'The database is unavailable. Retry shortly.';
+      headers['retry-after'] = trouble === 'timed-out' ? '1' : '5';
       this.logger.warn(
-        { request_id: request.id },
-        `database unavailable for ${request.method} ${request.url} (request ${request.id}): ${errorMessage(exception)}`,
+        { request_id: request.id, route: routeOf(request) },
+        `${trouble === 'timed-out' ? 'database statement timed out' : 'database unavailable'} for ${request.method} ${routeOf(request)} (request ${request.id}): ${errorMessage(exception)}`,
       );
     } else {
       status = HttpStatus.INTERNAL_SERVER_ERROR;
@@ -128,16 +113,28 @@ export class ProblemFilter implements ExceptionFilter {
     if (status === HttpStatus.UNAUTHORIZED) headers['www-authenticate'] = 'Bearer';
     if (status === HttpStatus.SERVICE_UNAVAILABLE && !headers['retry-after'])
       headers['retry-after'] = '5';
-    const problem: Problem = {
-      type: `https://task-api.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
-      title: statusTitle(status),
-      status,
-      detail,
-      code,
-    };
+    const problem = problemOf(status, code, detail);
     if (errors) problem.errors = errors;
     return { problem, headers };
   }
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** The RFC 9457 body for a status, a stable code and what went wrong. */
+export function problemOf(status: number, code: string, detail: string): Problem {
+  return {
+    type: `https://task-api.dev/problems/${code.toLowerCase().replace(/_/g, '-')}`,
+    title: statusTitle(status),
+    status,
+    detail,
+    code,
+  };
+}
+
+/** The route pattern (`/api/:user_id/tasks/:id`) when a route matched, else the path. */
+function routeOf(request: FastifyRequest): string {
+  return request.routeOptions?.url ?? request.url.split('?')[0];
 }
 
 function httpExceptionDetail(exception: HttpException, request: FastifyRequest): string {
@@ -172,36 +169,16 @@ function fastifyErrorDetail(error: FastifyClientError): string {
       return 'The request body must be application/json.';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'The request body is empty but its content type is application/json.';
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return 'A path segment is longer than 100 characters.';
+    case 'FST_ERR_BAD_URL':
+      return 'The URL is not validly percent-encoded.';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case undefined:
       return `The request body is not valid JSON${error.message ? `: ${error.message}` : ''}.`;
     default:
       return error.message;
   }
-}
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const candidates = [
-    error,
-    (error as { driverError?: unknown })?.driverError,
-    (error as { cause?: unknown })?.cause,
-  ];
-  return candidates.some((candidate) => {
-    if (!candidate || typeof candidate !== 'object') return false;
-    const code = (candidate as { code?: unknown }).code;
-    if (
-      typeof code === 'string' &&
-      (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_NETWORK_CODES.has(code))
-    )
-      return true;
-    return UNAVAILABLE_MESSAGES.test(errorMessage(candidate));
-  });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error
-    ? error.message
-    : String((error as { message?: unknown })?.message ?? error);
 }
 
 function statusTitle(status: number): string {

@@ -20,6 +20,11 @@ export const MIGRATIONS = [
 export interface DatabaseSettings {
   url: string;
   poolMax: number;
+  /**
+   * The longest one statement may run, and a transaction sit idle (DATABASE_STATEMENT_TIMEOUT).
+   * Unset for the tools that may legitimately run long: migrations, the CLI, the seed.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -27,7 +32,11 @@ export interface DatabaseSettings {
  * fast instead of hanging. TLS follows the URL: node-postgres reads `sslmode` from it (Neon's
  * `sslmode=require` gets a verified TLS connection).
  */
-export function dataSourceOptions({ url, poolMax }: DatabaseSettings): DataSourceOptions {
+export function dataSourceOptions({
+  url,
+  poolMax,
+  statementTimeoutMs,
+}: DatabaseSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -39,6 +48,42 @@ export function dataSourceOptions({ url, poolMax }: DatabaseSettings): DataSourc
     migrationsRun: false,
     poolSize: poolMax,
     connectTimeoutMS: 5_000,
-    extra: { max: poolMax, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 },
+    extra: {
+      max: poolMax,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      ...(statementTimeoutMs ? statementBounds(url, statementTimeoutMs) : {}),
+    },
   };
+}
+
+/** How much longer than the server's bound the client waits before it gives up by itself. */
+const CLIENT_BACKSTOP_MS = 2_000;
+
+/**
+ * The bound on every pooled connection. On a direct connection the server enforces it: the
+ * timeouts travel as startup parameters, so they hold from the first statement without a `SET`
+ * round trip. A transaction-mode pooler (Neon's `-pooler` host, PgBouncer: say `pgbouncer=true`
+ * in the URL) hands each transaction a different server connection, so a `SET` would not stick,
+ * and PgBouncer refuses unknown startup parameters: there the role's own setting bounds the
+ * server side (`ALTER ROLE ... SET statement_timeout`, see the README), and node-postgres's
+ * query_timeout, a little longer, is the client-side backstop everywhere.
+ */
+export function statementBounds(url: string, timeoutMs: number): Record<string, number> {
+  const backstop = { query_timeout: timeoutMs + CLIENT_BACKSTOP_MS };
+  if (behindTransactionPooler(url)) return backstop;
+  return {
+    ...backstop,
+    statement_timeout: timeoutMs,
+    idle_in_transaction_session_timeout: timeoutMs,
+  };
+}
+
+export function behindTransactionPooler(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return /-pooler\./.test(parsed.hostname) || parsed.searchParams.get('pgbouncer') === 'true';
+  } catch {
+    return false;
+  }
 }

@@ -5,6 +5,21 @@ import { DatabaseSettings, dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
 import { RawSql } from './raw-sql';
 
+/**
+ * Migrations run on connections of their own without DATABASE_STATEMENT_TIMEOUT: building an
+ * index on a large table may rightly take longer than any request should. Two of them:
+ * runMigrations holds its advisory lock on one and migrates on the other.
+ */
+async function migrateUnbounded(url: string): Promise<void> {
+  const dataSource = await new DataSource(dataSourceOptions({ url, poolMax: 2 })).initialize();
+  try {
+    const applied = await runMigrations(dataSource);
+    if (applied.length) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
 @Module({})
 export class DatabaseModule {
   /** The DataSource, migrated before anything else can use it (unless migrationsRun is off). */
@@ -18,13 +33,8 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(settings),
           dataSourceFactory: async (options) => {
-            const dataSource = await new DataSource(options!).initialize();
-            if (settings.migrationsRun) {
-              const applied = await runMigrations(dataSource);
-              if (applied.length)
-                new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
-            }
-            return dataSource;
+            if (settings.migrationsRun) await migrateUnbounded(settings.url);
+            return new DataSource(options!).initialize();
           },
         }),
       ],

@@ -53,19 +53,21 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 
 /**
  * The real app over HTTP on its own clean database; `env` overrides configuration. Silent unless
- * `options.logDestination` asks for the log lines.
+ * `options.logDestination` asks for the log lines. `connectVia` rewrites the URL the app uses.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
   options: CreateAppOptions = {},
+  connectVia: (url: string) => string = (url) => url,
 ): Promise<TestApp> {
   const database = await createTestDatabase();
+  const appUrl = connectVia(database.url);
   const dataDir = mkdtempSync(join(tmpdir(), 'task-api-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     JWT_SECRET: TEST_JWT_SECRET,
     DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
+    DATABASE_URL: appUrl,
     DATABASE_POOL_MAX: '5',
     // Every request of a test comes from 127.0.0.1: the per-address limits would trip suites that
     // register many users. The throttling tests set their own small limits.
@@ -73,7 +75,7 @@ export async function createTestApp(
     LOGIN_MAX_FAILURES_PER_IP: '1000000',
     ...env,
   });
-  const app = await createApp(config, database.url, { logger: false, ...options });
+  const app = await createApp(config, appUrl, { logger: false, ...options });
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   return {
