@@ -258,8 +258,10 @@ Send the access token on every other call (or use **Authorize** above):
 
     Authorization: Bearer eyJhbGciOiJIUzI1NiIs...
 
-When it expires, \`POST /api/auth/refresh\` with \`{"refresh_token": "..."}\` returns a new pair; the old
-refresh token stops working (presenting it again ends that whole login). \`POST /api/auth/logout\` ends it.
+When it expires, \`POST /api/auth/refresh\` with \`{"refresh_token": "..."}\` returns a new pair and spends
+the old refresh token. Presented again within a short grace of its first use (10 seconds by default,
+for tabs refreshing at once) it still gets a fresh pair of its own on the same login; after that
+window it is a replay, and presenting it ends that whole login. \`POST /api/auth/logout\` ends it.
 A missing, expired or revoked token is \`401 UNAUTHENTICATED\` with \`WWW-Authenticate: Bearer\`.
 
 ### Ownership

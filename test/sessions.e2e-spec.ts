@@ -1,4 +1,4 @@
-import { expectProblem, registerUser, Registered } from './support/builders';
+import { backdateRefreshUse, expectProblem, registerUser, Registered } from './support/builders';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('Sessions: refresh rotation, replay, logout, session list, password change', () => {
@@ -66,9 +66,10 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
       expect(Number(row.age)).toBeLessThan(60);
     });
 
-    it('a replayed (already used) refresh token is 401 and ends the whole login', async () => {
+    it('a replayed refresh token (used, past its grace) is 401 and ends the whole login', async () => {
       const user = await registerUser(t);
       const rotated = (await refresh(user.refreshToken).expect(200)).body;
+      await backdateRefreshUse(t, user.refreshToken, 11); // past the default 10 s grace
       const replay = await refresh(user.refreshToken);
       expectProblem(replay, 401, 'UNAUTHENTICATED');
       expect(replay.headers['www-authenticate']).toBe('Bearer');
@@ -83,26 +84,10 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
       const user = await registerUser(t);
       const other = (await login(user)).body;
       await refresh(user.refreshToken).expect(200);
+      await backdateRefreshUse(t, user.refreshToken, 11);
       await refresh(user.refreshToken).expect(401);
       await me(other.access_token).expect(200);
       await refresh(other.refresh_token).expect(200);
-    });
-
-    it('of 10 concurrent refreshes with one token, exactly one succeeds', async () => {
-      const user = await registerUser(t);
-      const responses = await Promise.all(
-        Array.from({ length: 10 }, () => refresh(user.refreshToken)),
-      );
-      const statuses = responses.map((response) => response.status).sort();
-      expect(statuses).toEqual([200, ...Array(9).fill(401)]);
-      const [{ issued }] = await t.sql<{ issued: string }>(
-        `SELECT count(*) AS issued FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
-          WHERE s.user_id = $1`,
-        [user.id],
-      );
-      expect(issued).toBe('2'); // the original and the single successor
-      // The losers presented a spent token: reuse detection ended the login.
-      expect(await sessionRevoked(user.token)).toBe(true);
     });
 
     it('refuses an expired refresh token', async () => {

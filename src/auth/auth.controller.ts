@@ -86,15 +86,18 @@ export class AuthController {
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair',
     description:
-      'The refresh token rotates: it can be used once. Presenting an already-used one again ' +
-      '(a replay) ends that whole login, and every token of it stops working.',
+      'The refresh token rotates: every use returns a new pair. Presented again within ' +
+      '`JWT_REFRESH_REUSE_GRACE` (default 10 s) of its first use, as by several tabs refreshing ' +
+      'at once, it gets a fresh pair of its own on the same login; the window counts from the ' +
+      'first use. Presented after that window (a replay), it ends that whole login, and every ' +
+      'token of it stops working. A grace of 0 makes every token single-use.',
     operationId: 'refresh',
   })
   @ApiOkResponse({ type: SessionResponse })
   @ApiProblems(400, 429)
   @ApiProblem(
     401,
-    'The refresh token is invalid, expired, already used (its whole login ends) or revoked (UNAUTHENTICATED)',
+    'The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)',
   )
   refresh(@Body() dto: RefreshDto): Promise<SessionResponse> {
     return this.sessions.refresh(dto.refresh_token);
@@ -105,14 +108,17 @@ export class AuthController {
   @HttpCode(204)
   @ApiOperation({
     summary: 'End the login of a refresh token',
-    description: 'Its refresh token and its access tokens stop working at once.',
+    description:
+      'Its refresh token and its access tokens stop working at once. A refresh token still ' +
+      'within its grace (just rotated by another tab) ends the login too; one used past its ' +
+      'grace is a replay: 401, and the login ends all the same.',
     operationId: 'logout',
   })
   @ApiNoContentResponse({ description: 'Logged out' })
   @ApiProblems(400)
   @ApiProblem(
     401,
-    'The refresh token is invalid, expired, already used or revoked (UNAUTHENTICATED)',
+    'The refresh token is invalid, expired, already used past its grace or revoked (UNAUTHENTICATED)',
   )
   logout(@Body() dto: RefreshDto): Promise<void> {
     return this.sessions.logout(dto.refresh_token);

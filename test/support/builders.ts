@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hashRefreshToken } from '../../src/auth/tokens.service';
 import type { TestApp } from './test-app';
 
 export interface Registered {
@@ -49,6 +50,22 @@ export async function registerUser(
     refreshToken: response.body.refresh_token,
     auth: { Authorization: `Bearer ${token}` },
   };
+}
+
+/**
+ * Moves a spent refresh token's first use `seconds` into the past, as if that much time had
+ * passed since: the way to step over the refresh grace without waiting for it.
+ */
+export async function backdateRefreshUse(t: TestApp, refreshToken: string, seconds: number) {
+  const rows = await t.sql(
+    `WITH moved AS (
+       UPDATE refresh_tokens SET used_at = used_at - $2 * interval '1 second'
+        WHERE token_hash = $1 AND used_at IS NOT NULL
+       RETURNING id)
+     SELECT id FROM moved`,
+    [hashRefreshToken(refreshToken), seconds],
+  );
+  expect(rows).toHaveLength(1);
 }
 
 /** Creates a task through the API and returns its body. */

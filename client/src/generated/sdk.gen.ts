@@ -154,7 +154,7 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
 /**
  * End the login of a refresh token
  *
- * Its refresh token and its access tokens stop working at once.
+ * Its refresh token and its access tokens stop working at once. A refresh token still within its grace (just rotated by another tab) ends the login too; one used past its grace is a replay: 401, and the login ends all the same.
  */
 export const logout = <ThrowOnError extends boolean = false>(options: Options<LogoutData, ThrowOnError>) => (options.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
     url: '/api/auth/logout',
@@ -205,7 +205,7 @@ export const changePassword = <ThrowOnError extends boolean = false>(options: Op
 /**
  * Exchange a refresh token for a new pair
  *
- * The refresh token rotates: it can be used once. Presenting an already-used one again (a replay) ends that whole login, and every token of it stops working.
+ * The refresh token rotates: every use returns a new pair. Presented again within `JWT_REFRESH_REUSE_GRACE` (default 10 s) of its first use, as by several tabs refreshing at once, it gets a fresh pair of its own on the same login; the window counts from the first use. Presented after that window (a replay), it ends that whole login, and every token of it stops working. A grace of 0 makes every token single-use.
  */
 export const refresh = <ThrowOnError extends boolean = false>(options: Options<RefreshData, ThrowOnError>) => (options.client ?? client).post<RefreshResponses, RefreshErrors, ThrowOnError>({
     url: '/api/auth/refresh',

@@ -889,7 +889,7 @@ export type LogoutErrors = {
      */
     400: Problem;
     /**
-     * The refresh token is invalid, expired, already used or revoked (UNAUTHENTICATED)
+     * The refresh token is invalid, expired, already used past its grace or revoked (UNAUTHENTICATED)
      */
     401: Problem;
     /**
@@ -1061,7 +1061,7 @@ export type RefreshErrors = {
      */
     400: Problem;
     /**
-     * The refresh token is invalid, expired, already used (its whole login ends) or revoked (UNAUTHENTICATED)
+     * The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)
      */
     401: Problem;
     /**
