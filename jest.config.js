@@ -1,5 +1,5 @@
 // @swc/jest compiles both our TypeScript and Nest 12's ESM-only packages to CommonJS
-// (plain ts-jest cannot load @nestjs/testing on Node 20; see ../shared/stack-notes.md).
+// (plain ts-jest cannot load @nestjs/testing on Node 20; see docs/architecture.md, "Tests").
 const swc = [
   '@swc/jest',
   {
