@@ -6,7 +6,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet, { type HelmetOptions } from 'helmet';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
@@ -14,6 +13,7 @@ import { problemOf, PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem
 import { ProblemException } from './common/problem';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
+import { NestPinoLogger } from './logging/nest-logger';
 import { BEARER, finishDocument } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
@@ -32,8 +32,8 @@ export interface CreateAppOptions {
   logger?: LoggerService | false;
   /**
    * Where the JSON log lines go instead of stdout (a test reads them from here). Request lines go
-   * to each app's own destination; Nest's own lines go through nestjs-pino, which keeps one logger
-   * per process: the first app created in a process sets their level and destination.
+   * to each app's own destination; Nest's own lines go through Nest's one static logger per
+   * process: the last app created in a process sets their level and destination.
    */
   logDestination?: DestinationStream;
   /** Routes and document only: no provider is instantiated, nothing connects (npm run openapi). */
@@ -80,7 +80,7 @@ export async function createApp(
     },
   );
   // Nest's own log lines (start-up, ProblemFilter, which names the request id) become JSON lines.
-  if (!silent && !options.logger) app.useLogger(app.get(PinoNestLogger));
+  if (!silent && !options.logger) app.useLogger(app.get(NestPinoLogger));
   configureHttp(app);
   configureCors(app, config);
   app.useGlobalPipes(createValidationPipe());

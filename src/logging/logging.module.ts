@@ -2,15 +2,15 @@ import { createRequire } from 'node:module';
 import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { LoggerModule } from 'nestjs-pino';
 import {
   pino,
-  type BaseLogger as PinoBaseLogger,
+  type Logger as PinoLogger,
   type DestinationStream,
   type LevelWithSilent,
   type LoggerOptions,
 } from 'pino';
 import type { AppConfig } from '../config/config';
+import { NestPinoLogger } from './nest-logger';
 
 /** Where log lines go: stdout by default; tests pass a stream to read them. */
 export interface LoggingOptions {
@@ -41,20 +41,20 @@ const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /**
  * Structured JSON logs (pino): one line per request (method, route, status, duration, user id,
- * request id), and Nest's own lines (start-up, ProblemFilter) through nestjs-pino's LoggerService.
+ * request id), and Nest's own lines (start-up, ProblemFilter) through NestPinoLogger.
  * Bodies and headers are never logged.
  *
- * The request line is written by a Fastify onResponse hook, not by nestjs-pino's per-request
- * middleware: that middleware (pino-http, a child logger per request, and an AsyncLocalStorage
- * that puts Node 20's promise hooks on every promise of the process) cost 150 of the 460 µs of
- * CPU that GET one task took (bench/results/profile.md). The only line written inside a request
- * is ProblemFilter's, and it names its request id itself.
+ * The request line is written by a Fastify onResponse hook, not by a per-request middleware:
+ * nestjs-pino's (pino-http, a child logger per request, and an AsyncLocalStorage that puts
+ * promise hooks on every promise of the process) cost 150 of the 460 µs of CPU that GET one task
+ * took (bench/results/profile.md). The only line written inside a request is ProblemFilter's,
+ * and it names its request id itself.
  */
 @Module({})
 export class LoggingModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(ROOT_LOGGER) private readonly logger: PinoBaseLogger,
+    @Inject(ROOT_LOGGER) private readonly logger: PinoLogger,
   ) {}
 
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
@@ -63,8 +63,11 @@ export class LoggingModule implements OnModuleInit {
     const root = destination ? pino(loggerOptions, destination) : pino(loggerOptions);
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, forRoutes: [] })],
-      providers: [{ provide: ROOT_LOGGER, useValue: root }],
+      providers: [
+        { provide: ROOT_LOGGER, useValue: root },
+        { provide: NestPinoLogger, useValue: new NestPinoLogger(root) },
+      ],
+      exports: [NestPinoLogger],
     };
   }
 
