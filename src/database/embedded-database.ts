@@ -147,9 +147,9 @@ async function reachableBinDir(
   const staging = `${copy}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
   try {
     await makeCacheDir(ROOT_CACHE_DIR);
+    log(`copying the PostgreSQL binaries to ${copy}, where the postgres user can run them`);
     await cp(packaged, staging, { recursive: true, verbatimSymlinks: true });
     await openToOthers(staging);
-    log(`copying the PostgreSQL binaries to ${copy}, where the postgres user can run them`);
     await rename(staging, copy);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
