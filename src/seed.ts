@@ -1,7 +1,11 @@
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from './config/config';
 import { dataSourceOptions } from './database/data-source-options';
-import { RunningDatabase, startEmbeddedDatabase } from './database/embedded-database';
+import {
+  EmbeddedDatabaseError,
+  RunningDatabase,
+  startEmbeddedDatabase,
+} from './database/embedded-database';
 import { runMigrations } from './database/migrate';
 import { DEMO_EMAILS, DEMO_PASSWORD, seedDemoData } from './database/seed';
 
@@ -37,7 +41,11 @@ async function seed() {
 seed().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : error);
+    console.error(
+      error instanceof ConfigError || error instanceof EmbeddedDatabaseError
+        ? error.message
+        : error,
+    );
     process.exit(1);
   },
 );

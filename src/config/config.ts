@@ -100,7 +100,16 @@ function jwtSecret(read: EnvReader, nodeEnv: string, dataDir: string): string {
   if (nodeEnv === 'production') {
     throw new ConfigError('JWT_SECRET', `is required in production (${MIN_SECRET_BYTES}+ bytes)`);
   }
-  return readOrCreateSecret(join(dataDir, 'jwt-secret'));
+  try {
+    return readOrCreateSecret(join(dataDir, 'jwt-secret'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError(
+      'DATA_DIR',
+      `(${dataDir}) cannot be created or written (${code}): set DATA_DIR to a folder that can ` +
+        'be, or set JWT_SECRET and DATABASE_URL to use your own PostgreSQL',
+    );
+  }
 }
 
 /** A random secret kept in a file readable only by its owner, created on first use. */

@@ -23,9 +23,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs the built server (dist/) as a newcomer would, with only the given environment. */
-export function spawnServer(env: Record<string, string>, port: number): ServerProcess {
-  const child = spawn(process.execPath, [MAIN_JS], {
+/**
+ * Runs the built server (dist/) as a newcomer would, with only the given environment; `main` and
+ * `cwd` run a copy of the build from elsewhere.
+ */
+export function spawnServer(
+  env: Record<string, string>,
+  port: number,
+  { main = MAIN_JS, cwd }: { main?: string; cwd?: string } = {},
+): ServerProcess {
+  const child = spawn(process.execPath, [main], {
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
