@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage: compile with the dev dependencies, ship only the production ones, run as `node`.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
