@@ -11,6 +11,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { problemOf, PROBLEM_CONTENT_TYPE, ProblemFilter } from './common/problem.filter';
 import { ProblemException } from './common/problem';
+import { writeResponseHeaders } from './common/response';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-logger';
@@ -106,6 +107,9 @@ function configureHttp(app: NestFastifyApplication) {
     }
     done();
   });
+  fastify.addHook('preSerialization', (request, reply, payload, done) =>
+    done(null, writeResponseHeaders(request, reply, payload)),
+  );
   // JSON only; an empty body is "no body" (a bodiless PATCH .../complete toggles), not an error.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(

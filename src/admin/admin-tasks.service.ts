@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CursorCodec, type Condition, type Page } from '../common/paging';
-import { RawSql } from '../database/raw-sql';
+import { Sql } from '../database/sql';
 import { ListTasksQuery } from '../tasks/dto/task.dto';
 import { fetchTaskPage } from '../tasks/task-list';
 import { Task } from '../tasks/task.entity';
@@ -17,7 +17,7 @@ export class AdminTasksService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditLogService,
     private readonly cursors: CursorCodec,
-    private readonly sql: RawSql,
+    private readonly sql: Sql,
   ) {}
 
   /** Every user's tasks, or one user's with `user_id`: the owner's filters, sorts and paging. */

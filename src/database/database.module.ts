@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DatabaseSettings, dataSourceOptions } from './data-source-options';
 import { runMigrations } from './migrate';
-import { RawSql } from './raw-sql';
+import { Sql } from './sql';
 
 /**
  * Migrations run on connections of their own without DATABASE_STATEMENT_TIMEOUT: building an
@@ -27,8 +27,8 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       global: true,
-      providers: [RawSql],
-      exports: [RawSql],
+      providers: [Sql],
+      exports: [Sql],
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(settings),

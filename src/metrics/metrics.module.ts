@@ -13,7 +13,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { Sql } from '../database/sql';
 import { Public } from '../auth/public.decorator';
 import type { AppConfig } from '../config/config';
 
@@ -27,18 +27,17 @@ export class MetricsService implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    private readonly dataSource: DataSource,
+    private readonly sql: Sql,
   ) {
     collectDefaultMetrics({ register: this.registry });
-    const pool = () => (this.dataSource.driver as unknown as { master?: Pool }).master;
+    const pool = () => this.sql.pool;
     const poolGauge = (name: string, help: string, read: (pool: Pool) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const current = pool();
-          this.set(current ? read(current) : 0);
+          this.set(read(pool()));
         },
       });
     poolGauge(

@@ -5,7 +5,7 @@ import {
   type Page,
   type SortSpec,
 } from '../common/paging';
-import type { RawSql } from '../database/raw-sql';
+import type { SqlExecutor } from '../database/sql';
 import type { ListTasksQuery, TaskSort } from './dto/task.dto';
 import { taskFromRow, taskRowSql } from './task-row';
 import type { Task } from './task.entity';
@@ -71,7 +71,7 @@ export function fetchTaskPage(
   scope: Condition[],
   query: ListTasksQuery,
   codec: CursorCodec,
-  sql: RawSql,
+  sql: SqlExecutor,
 ): Promise<Page<Task>> {
   return fetchSqlPage(
     { select: TASK_LIST_SELECT, from: 'tasks task', where: [...scope, ...taskFilters(query)] },

@@ -1,3 +1,4 @@
+import { WithHeaders } from '../common/response';
 import { TaskResponse } from './dto/task.dto';
 import { Task } from './task.entity';
 
@@ -21,3 +22,7 @@ export function toTaskResponse(task: Task): TaskResponse {
 }
 
 export const etagOf = (task: Pick<Task, 'version'>) => `"${task.version}"`;
+
+/** A task as a route answers it: the body, and its version as the ETag. */
+export const taggedTask = (task: Task) =>
+  new WithHeaders(toTaskResponse(task), { etag: etagOf(task) });

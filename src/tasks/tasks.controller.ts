@@ -31,7 +31,7 @@ import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { IdempotencyStore, parseIdempotencyKey, requestHash } from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
-import { setPageHeaders } from '../common/paging';
+import { PageOf, WithHeaders } from '../common/response';
 import { uuidParam } from '../common/uuid';
 import {
   ClearCompletedQuery,
@@ -43,7 +43,7 @@ import {
   UpdateTaskDto,
 } from './dto/task.dto';
 import { OwnershipInterceptor } from './ownership.interceptor';
-import { etagOf, toTaskResponse } from './task.mapper';
+import { etagOf, taggedTask, toTaskResponse } from './task.mapper';
 import { TasksService } from './tasks.service';
 
 const PAGE_HEADERS = {
@@ -95,12 +95,8 @@ export class TasksController {
   async list(
     @CurrentUser() user: AuthUser,
     @Query() query: ListTasksQuery,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse[]> {
-    const page = await this.tasks.list(user.id, query);
-    setPageHeaders(reply, request.url, page);
-    return page.items.map(toTaskResponse);
+  ): Promise<PageOf<TaskResponse>> {
+    return PageOf.of(await this.tasks.list(user.id, query), toTaskResponse);
   }
 
   @Post()
@@ -198,11 +194,8 @@ export class TasksController {
   async get(
     @CurrentUser() user: AuthUser,
     @Param('id', uuidParam('id')) id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse> {
-    const task = await this.tasks.get(user.id, id);
-    reply.header('etag', etagOf(task));
-    return toTaskResponse(task);
+  ): Promise<WithHeaders<TaskResponse>> {
+    return taggedTask(await this.tasks.get(user.id, id));
   }
 
   @Put(':id')

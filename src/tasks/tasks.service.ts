@@ -4,7 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
 import { CursorCodec, type Page } from '../common/paging';
 import { notFound } from '../common/problem';
-import { RawSql } from '../database/raw-sql';
+import { Sql } from '../database/sql';
 import { CreateTaskDto, ListTasksQuery, UpdateTaskDto } from './dto/task.dto';
 import { fetchTaskPage } from './task-list';
 import { etagOf } from './task.mapper';
@@ -25,7 +25,7 @@ export class TasksService {
   constructor(
     @InjectRepository(Task) private readonly tasks: Repository<Task>,
     private readonly cursors: CursorCodec,
-    private readonly sql: RawSql,
+    private readonly sql: Sql,
   ) {}
 
   /** One page of the owner's tasks matching the filters (keyset paging, see common/paging). */

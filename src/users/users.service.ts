@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { RawSql } from '../database/raw-sql';
+import { Sql } from '../database/sql';
 import { User } from './user.entity';
 
 export const isUniqueViolation = (error: unknown) =>
@@ -11,7 +11,7 @@ export const isUniqueViolation = (error: unknown) =>
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly sql: RawSql,
+    private readonly sql: Sql,
   ) {}
 
   /**
