@@ -30,7 +30,7 @@ import { ChangePasswordDto, RefreshDto, SessionInfo } from './dto/session.dto';
 import { Public } from './public.decorator';
 import { SessionsService } from './sessions.service';
 import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
-import { ClientInfo } from './tokens.service';
+import type { ClientInfo } from './client-info';
 
 const clientInfo = (request: FastifyRequest): ClientInfo => ({
   userAgent: request.headers['user-agent']?.slice(0, 500) ?? null,
