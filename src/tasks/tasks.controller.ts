@@ -10,7 +10,6 @@ import {
   Post,
   Put,
   Query,
-  Req,
   Res,
   UseInterceptors,
 } from '@nestjs/common';
@@ -25,14 +24,20 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
-import { IdempotencyStore, parseIdempotencyKey, requestHash } from '../common/idempotency';
+import {
+  IdempotencyStore,
+  parseIdempotencyKey,
+  requestHash,
+  SentBody,
+} from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
 import { PageOf, WithHeaders } from '../common/response';
 import { uuidParam } from '../common/uuid';
+import type { SqlExecutor } from '../database/sql';
 import {
   ClearCompletedQuery,
   ClearCompletedResponse,
@@ -43,7 +48,7 @@ import {
   UpdateTaskDto,
 } from './dto/task.dto';
 import { OwnershipInterceptor } from './ownership.interceptor';
-import { etagOf, taggedTask, toTaskResponse } from './task.mapper';
+import { createdTask, etagOf, taggedTask, toTaskResponse } from './task.mapper';
 import { TasksService } from './tasks.service';
 
 const PAGE_HEADERS = {
@@ -141,35 +146,17 @@ export class TasksController {
     422,
     'This Idempotency-Key was already used with a different body (IDEMPOTENCY_KEY_REUSED)',
   )
-  async create(
+  create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateTaskDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
+    @SentBody() sent: unknown,
+  ): Promise<WithHeaders<TaskResponse>> {
     const key = parseIdempotencyKey(idempotencyKey);
-    if (key === undefined) {
-      const task = await this.tasks.create(user.id, dto);
-      reply.header('location', `/api/${user.id}/tasks/${task.id}`).header('etag', etagOf(task));
-      return toTaskResponse(task);
-    }
-    const response = await this.idempotency.once(
-      user.id,
-      key,
-      requestHash(request.body),
-      async (manager) => {
-        const task = await this.tasks.create(user.id, dto, manager);
-        return {
-          status: 201,
-          headers: { location: `/api/${user.id}/tasks/${task.id}`, etag: etagOf(task) },
-          body: toTaskResponse(task),
-        };
-      },
-    );
-    reply.status(response.status).headers(response.headers);
-    if (response.replayed) reply.header('idempotent-replayed', 'true');
-    return response.body;
+    const create = async (db?: SqlExecutor) =>
+      createdTask(await this.tasks.create(user.id, dto, db));
+    if (key === undefined) return create();
+    return this.idempotency.once(user.id, key, requestHash(sent), create);
   }
 
   @Delete()
