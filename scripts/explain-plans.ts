@@ -19,7 +19,7 @@ import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { runMigrations } from '../src/database/migrate';
 import type { ListTasksQuery, TaskSort } from '../src/tasks/dto/task.dto';
 import { Task } from '../src/tasks/task.entity';
-import { TASK_SORT_SPECS, taskFilters } from '../src/tasks/task-list';
+import { TASK_SORT_SPECS, taskFilters } from '../src/tasks/tasks.repository';
 
 const USERS = 101;
 const OWNER_TASKS = 10_000;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CursorCodec, fetchPage, type Condition, type Page, type SortSpec } from '../common/paging';
 import { conflict, forbidden, notFound } from '../common/problem';
-import { likePattern } from '../tasks/task-list';
+import { likePattern } from '../common/paging/like-pattern';
 import { User, type Role } from '../users/user.entity';
 import { AuditLogService } from './audit-log.service';
 import { AdminUserResponse, ListUsersQuery, type UserSort } from './dto/admin.dto';

@@ -4,6 +4,7 @@ import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
 import { cursorCodecProvider } from '../common/paging';
 import { Task } from '../tasks/task.entity';
+import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersController } from './admin-users.controller';
@@ -13,7 +14,7 @@ import { AuditEntry } from './audit-entry.entity';
 import { AuditLogService } from './audit-log.service';
 
 @Module({
-  imports: [AuthModule, TypeOrmModule.forFeature([AuditEntry, Task])],
+  imports: [AuthModule, TasksModule, TypeOrmModule.forFeature([AuditEntry, Task])],
   controllers: [AdminUsersController, AdminController],
   providers: [
     AdminUsersService,

@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { AuditEntry, AuditTargetType } from './audit-entry.entity';
 import { CursorCodec, fetchPage, type Page, type PageQuery, type SortSpec } from '../common/paging';
 import { AuditEntryResponse } from './dto/admin.dto';
+import type { SqlExecutor } from '../database/sql';
 
 export interface AuditRecord {
   actorId: string | null;
@@ -27,12 +28,18 @@ export class AuditLogService {
   ) {}
 
   /** Takes the change's own transaction: the entry exists exactly when the change does. */
-  async record(db: EntityManager, entry: AuditRecord): Promise<void> {
-    await db.query(
-      `INSERT INTO audit_log (actor_id, action, target_type, target_id, details)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [entry.actorId, entry.action, entry.targetType, entry.targetId, entry.details ?? {}],
-    );
+  async record(db: EntityManager | SqlExecutor, entry: AuditRecord): Promise<void> {
+    const text = `INSERT INTO audit_log (actor_id, action, target_type, target_id, details)
+       VALUES ($1, $2, $3, $4, $5)`;
+    const values = [
+      entry.actorId,
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.details ?? {},
+    ];
+    // Both until every caller runs on Sql.transaction.
+    await (db instanceof EntityManager ? db.query(text, values) : db.execute(text, values));
   }
 
   /** Newest first (keyset paging, see common/paging). */
