@@ -22,7 +22,7 @@ import { uuidParam } from '../common/uuid';
 import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
 import { AdminTasksService } from './admin-tasks.service';
-import { AdminUsersService } from './admin-users.service';
+import { AdminUsersService, toAdminUserResponse } from './admin-users.service';
 import { AdminUserResponse, BanUserDto, ChangeRoleDto, ListUsersQuery } from './dto/admin.dto';
 
 @AdminOnly()
@@ -44,7 +44,7 @@ export class AdminUsersController {
   ): Promise<AdminUserResponse[]> {
     const page = await this.users.list(query);
     setPageHeaders(reply, request.url, page);
-    return page.items;
+    return page.items.map(toAdminUserResponse);
   }
 
   @Get(':id')
