@@ -1,14 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { expectProblem, registerUser, uniqueEmail } from './support/builders';
-import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
+import { TEST_JWT_SECRET, useTestApp } from './support/test-app';
 
 describe('Auth: register, login, me', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   describe('POST /api/auth/register', () => {
     it('creates the account and returns a Session', async () => {

@@ -1,9 +1,9 @@
 import type { Response } from 'supertest';
 import { BODY_LIMIT_BYTES } from '../src/app.setup';
-import { createTask, expectProblem, Registered, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { createTask, expectProblem, Registered, registerUser, UUID } from './support/builders';
+import { taskCount as countTasks } from './support/db';
+import { useTestApp } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** What must never reach a client: stack frames, source paths, SQL, driver internals. */
 const LEAKS =
   /\bat \S+ \(|\.ts:\d+|\.js:\d+|node_modules|\bSELECT\b|\bINSERT\b|\bUPDATE\b|\bDELETE FROM\b|QueryFailedError|TypeORM|RangeError|stack/i;
@@ -26,20 +26,13 @@ function expectCleanProblem(response: Response) {
 }
 
 describe('Errors, request ids and service endpoints', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t);
   });
-  afterAll(() => t.close());
 
-  const taskCount = async () =>
-    (
-      await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [
-        user.id,
-      ])
-    )[0].n;
+  const taskCount = () => countTasks(t, user.id);
   const postRaw = (contentType: string | undefined, body: string | Buffer) => {
     const call = t.http().post('/api/me/tasks').set(user.auth);
     if (contentType) call.set('Content-Type', contentType);

@@ -1,15 +1,11 @@
 import { expectProblem } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 const ALLOWED = 'https://app.example.com';
 const REFUSED = 'https://evil.example.net';
 
 describe('Security headers and CORS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ CORS_ORIGINS: `${ALLOWED},https://admin.example.com` });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ CORS_ORIGINS: `${ALLOWED},https://admin.example.com` });
 
   describe('headers', () => {
     it('API responses carry the security headers and no X-Powered-By', async () => {
@@ -102,11 +98,7 @@ describe('Security headers and CORS', () => {
 });
 
 describe('CORS without CORS_ORIGINS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('no origin gets cross-origin access', async () => {
     const response = await t.http().get('/health/live').set('Origin', ALLOWED).expect(200);

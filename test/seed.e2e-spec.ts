@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DEMO_PASSWORD, seedDemoData } from '../src/database/seed';
-import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
+import { createTestApp, createTestDatabase, useTestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
 
@@ -12,11 +12,7 @@ const run = promisify(execFile);
 const SEED = join(__dirname, '..', 'dist', 'src', 'seed.js');
 
 describe('Demo data (npm run seed)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const snapshot = async () => ({
     users: await t.sql('SELECT * FROM users ORDER BY email'),

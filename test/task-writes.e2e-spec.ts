@@ -1,15 +1,14 @@
 import { IdempotencyStore } from '../src/common/idempotency';
 import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { taskCount } from './support/db';
+import { useTestApp } from './support/test-app';
 
 describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t);
   });
-  afterAll(() => t.close());
 
   const row = async (id: string) =>
     (
@@ -161,12 +160,6 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
   describe('Idempotency-Key on POST /api/{user_id}/tasks', () => {
     const post = (who: Registered, key: string, body: object) =>
       t.http().post('/api/me/tasks').set(who.auth).set('Idempotency-Key', key).send(body);
-    const count = async (who: Registered) =>
-      Number(
-        (
-          await t.sql<{ n: string }>('SELECT count(*) AS n FROM tasks WHERE user_id = $1', [who.id])
-        )[0].n,
-      );
 
     it('a retry returns the first response (status, body, Location, ETag) and creates nothing', async () => {
       const who = await registerUser(t);
@@ -177,7 +170,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       expect(again.headers.etag).toBe('"1"');
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(first.headers['idempotent-replayed']).toBeUndefined();
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('keys are per user', async () => {
@@ -193,7 +186,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       const who = await registerUser(t);
       await post(who, 'k', { title: 'one' }).expect(201);
       expectProblem(await post(who, 'k', { title: 'two' }), 422, 'IDEMPOTENCY_KEY_REUSED');
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('concurrent requests with one key create exactly one task', async () => {
@@ -210,7 +203,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
         }
       }
       expect(ids.size).toBe(1);
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('a failed request does not use up its key', async () => {
@@ -256,7 +249,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
         .send({ title: 'x' });
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors[0].field).toBe('Idempotency-Key');
-      expect(await count(who)).toBe(0);
+      expect(await taskCount(t, who.id)).toBe(0);
     });
   });
 });

@@ -4,26 +4,16 @@ import {
   Registered,
   registerUser,
   TASK_FIELDS,
+  UUID,
 } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { insertTasks, taskCount } from './support/db';
+import { useTestApp } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('Tasks: the owner’s routes', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-
-  const countTasks = async (user: Registered) =>
-    (
-      await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [
-        user.id,
-      ])
-    )[0].n;
+  const t = useTestApp();
 
   describe('POST /api/{user_id}/tasks', () => {
     it('creates a task with every field, answers 201 with Location and ETag', async () => {
@@ -231,7 +221,7 @@ describe('Tasks: the owner’s routes', () => {
     ];
 
     it.each(rejected)('POST rejects %s: 400, nothing created', async (_, fields, field) => {
-      const before = await countTasks(user);
+      const before = await taskCount(t, user.id);
       const body = 'title' in fields || field === 'title' ? fields : { title: 'Valid', ...fields };
       const response = await t.http().post('/api/me/tasks').set(user.auth).send(body);
       expectProblem(response, 400, 'VALIDATION_FAILED');
@@ -239,7 +229,7 @@ describe('Tasks: the owner’s routes', () => {
         expect.arrayContaining([{ field, message: expect.any(String) }]),
       );
       expect(response.body.detail).toContain(field);
-      expect(await countTasks(user)).toBe(before);
+      expect(await taskCount(t, user.id)).toBe(before);
     });
 
     it('lists every offending field at once', async () => {
@@ -571,7 +561,7 @@ describe('Tasks: the owner’s routes', () => {
       await createTask(t, user);
       const response = await t.http().delete(`/api/me/tasks${query}`).set(user.auth);
       expectProblem(response, 400, 'VALIDATION_FAILED');
-      expect(await countTasks(user)).toBe(2);
+      expect(await taskCount(t, user.id)).toBe(2);
     });
   });
 
@@ -663,11 +653,8 @@ describe('Tasks: the owner’s routes', () => {
 
     it('limit defaults to 50 and goes up to 100', async () => {
       const many = await registerUser(t);
-      await t.sql(
-        `INSERT INTO tasks (user_id, title, created_at)
-         SELECT $1, 'task ' || n, now() - n * interval '1 second' FROM generate_series(1, 101) AS n`,
-        [many.id],
-      );
+      const now = Date.now();
+      await insertTasks(t, many.id, 101, (i) => ({ created_at: new Date(now - i * 1000) }));
       const byDefault = await t.http().get('/api/me/tasks').set(many.auth).expect(200);
       expect(byDefault.body).toHaveLength(50);
       expect(byDefault.body[0].title).toBe('task 1');

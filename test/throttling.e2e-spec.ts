@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expectProblem, uniqueEmail } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { type TestApp, useTestApp } from './support/test-app';
 
 /** A client address of its own per test, so counters never leak between tests (or runs on Redis). */
 const randomIp = () => `10.${[...randomBytes(3)].join('.')}`;
@@ -37,17 +37,13 @@ const STORES: [string, Record<string, string>][] = [
 ];
 
 describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({
-      ...storeEnv,
-      TRUST_PROXY: 'true',
-      LOGIN_MAX_FAILURES_PER_EMAIL: '3',
-      LOGIN_MAX_FAILURES_PER_IP: '5',
-      LOGIN_WINDOW: '2s',
-    });
+  const t = useTestApp({
+    ...storeEnv,
+    TRUST_PROXY: 'true',
+    LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+    LOGIN_MAX_FAILURES_PER_IP: '5',
+    LOGIN_WINDOW: '2s',
   });
-  afterAll(() => t.close());
 
   const login = (email: string, password: string, ip: string) =>
     t.http().post('/api/auth/login').set('X-Forwarded-For', ip).send({ email, password });
@@ -155,11 +151,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
 });
 
 describe.each(STORES)('AUTH_RATE_LIMIT on the %s store', (_, storeEnv) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ ...storeEnv, TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '4' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ ...storeEnv, TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '4' });
 
   it('register: the request past the limit per address gets 429 TOO_MANY_REQUESTS with Retry-After', async () => {
     const ip = randomIp();
@@ -239,11 +231,7 @@ describe.each(STORES)('AUTH_RATE_LIMIT on the %s store', (_, storeEnv) => {
 });
 
 describe('Without TRUST_PROXY, X-Forwarded-For is ignored', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_WINDOW: '60s' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_WINDOW: '60s' });
 
   it('a client cannot escape the per-address limit by inventing addresses', async () => {
     for (let i = 0; i < 3; i++) {
@@ -272,11 +260,7 @@ describe('Without TRUST_PROXY, X-Forwarded-For is ignored', () => {
 });
 
 describe('While the Redis store is unreachable', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
 
   it('login answers 503 SERVICE_UNAVAILABLE with Retry-After, not a 500 or a hang', async () => {
     const response = await t

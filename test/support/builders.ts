@@ -26,6 +26,9 @@ export const TASK_FIELDS = [
   'updated_at',
 ] as const;
 
+/** A UUID as the API and the database write them (lower-case). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const uniqueEmail = (prefix = 'user') =>
   `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
 
