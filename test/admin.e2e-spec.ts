@@ -34,7 +34,19 @@ describe('Admin API', () => {
 
   const asAdmin = adminApi(t, () => admin);
   const auditCount = () => countAudit(t);
-  const lastAudit = () => asAdmin.lastAudit();
+  /** The newest audit entry is the root admin's `action` on `target`, with these details. */
+  const expectAudited = async (
+    action: string,
+    target: { type: 'user' | 'task'; id: string },
+    details: Record<string, unknown> = {},
+  ) =>
+    expect(await asAdmin.lastAudit()).toMatchObject({
+      actor_id: admin.id,
+      action,
+      target_type: target.type,
+      target_id: target.id,
+      details,
+    });
 
   describe('GET /api/admin/users', () => {
     let tagged: string;
@@ -205,13 +217,11 @@ describe('Admin API', () => {
       await asAdmin.setRole(user.id, 'user').expect(200);
       expectProblem(await t.http().get('/api/admin/stats').set(user.auth), 403, 'FORBIDDEN');
       expect(await auditCount()).toBe(before + 2);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.role_changed',
-        target_type: 'user',
-        target_id: user.id,
-        details: { from: 'admin', to: 'user' },
-      });
+      await expectAudited(
+        'user.role_changed',
+        { type: 'user', id: user.id },
+        { from: 'admin', to: 'user' },
+      );
     });
 
     it('setting the role a user already has changes nothing and writes no entry', async () => {
@@ -313,12 +323,11 @@ describe('Admin API', () => {
       expect(row.banned_at).toBeInstanceOf(Date);
       expect(row.tasks).toBe(2);
       expect(await auditCount()).toBe(before + 1);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.banned',
-        target_id: user.id,
-        details: { reason: 'Spam', sessions_revoked: 2 },
-      });
+      await expectAudited(
+        'user.banned',
+        { type: 'user', id: user.id },
+        { reason: 'Spam', sessions_revoked: 2 },
+      );
 
       // Banning again changes nothing.
       await asAdmin.ban(user.id, {}).expect(200);
@@ -326,7 +335,7 @@ describe('Admin API', () => {
 
       const unbanned = await asAdmin.unban(user.id).expect(200);
       expect(unbanned.body).toMatchObject({ banned: false, ban_reason: null });
-      expect(await lastAudit()).toMatchObject({ action: 'user.unbanned', target_id: user.id });
+      await expectAudited('user.unbanned', { type: 'user', id: user.id });
       expect(await auditCount()).toBe(before + 2);
       // The logins the ban ended stay ended; a new login works and finds the data.
       expectProblem(await t.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
@@ -406,13 +415,11 @@ describe('Admin API', () => {
       );
       expect(left).toEqual({ users: 0, tasks: 0, sessions: 0, tokens: 0 });
       expect(await auditCount()).toBe(before + 1);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.deleted',
-        target_type: 'user',
-        target_id: user.id,
-        details: { email: user.email, role: 'user' },
-      });
+      await expectAudited(
+        'user.deleted',
+        { type: 'user', id: user.id },
+        { email: user.email, role: 'user' },
+      );
       // The ban and the deletion.
       expect(await countRows(t, 'audit_log', 'target_id = $1', [user.id])).toBe(2);
       expectProblem(await t.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
@@ -480,13 +487,11 @@ describe('Admin API', () => {
         .set(admin.auth)
         .expect(204);
       expect(await t.sql('SELECT 1 FROM tasks WHERE id = $1', [task.id])).toHaveLength(0);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'task.deleted',
-        target_type: 'task',
-        target_id: task.id,
-        details: { user_id: owner.id, title: 'to delete' },
-      });
+      await expectAudited(
+        'task.deleted',
+        { type: 'task', id: task.id },
+        { user_id: owner.id, title: 'to delete' },
+      );
       expectProblem(
         await t.http().delete(`/api/admin/users/${owner.id}/tasks/${task.id}`).set(admin.auth),
         404,

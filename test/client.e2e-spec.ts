@@ -239,22 +239,20 @@ describe('Generated client against the running app', () => {
     const read = await getTask({ client: api(), path: { user_id: 'me', id } });
     const etag = read.response.headers.get('etag')!;
 
-    const updated = await updateTask({
-      client: api(),
-      path: { user_id: 'me', id },
-      headers: { 'If-Match': etag },
-      body: { title: 'Changed while fresh' },
-    });
+    /** An update of the task's title, conditional on the ETag read above. */
+    const updateIfUnchanged = (title: string) =>
+      updateTask({
+        client: api(),
+        path: { user_id: 'me', id },
+        headers: { 'If-Match': etag },
+        body: { title },
+      });
+    const updated = await updateIfUnchanged('Changed while fresh');
     expect(updated.response.status).toBe(200);
     const current = updated.response.headers.get('etag');
     expect(current).not.toBe(etag);
 
-    const stale = await updateTask({
-      client: api(),
-      path: { user_id: 'me', id },
-      headers: { 'If-Match': etag },
-      body: { title: 'Lost update' },
-    });
+    const stale = await updateIfUnchanged('Lost update');
     expect(stale.response.status).toBe(412);
     expect(stale.error).toMatchObject({ status: 412, code: 'PRECONDITION_FAILED' });
     expect(stale.response.headers.get('etag')).toBe(current);

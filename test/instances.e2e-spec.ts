@@ -176,20 +176,10 @@ describe('Several instances on one database', () => {
     it('an Idempotency-Key used on A replays on B without creating anything', async () => {
       const user = await registerUser(a);
       const body = { title: 'Created once', priority: 'high' };
-      const first = await a
-        .http()
-        .post('/api/me/tasks')
-        .set(user.auth)
-        .set('Idempotency-Key', 'create-once-1')
-        .send(body)
-        .expect(201);
-      const replay = await b
-        .http()
-        .post('/api/me/tasks')
-        .set(user.auth)
-        .set('Idempotency-Key', 'create-once-1')
-        .send(body)
-        .expect(201);
+      const create = (on: TestApp) =>
+        on.http().post('/api/me/tasks').set(user.auth).set('Idempotency-Key', 'create-once-1');
+      const first = await create(a).send(body).expect(201);
+      const replay = await create(b).send(body).expect(201);
       expect(replay.body).toEqual(first.body);
       expect(replay.headers.location).toBe(first.headers.location);
       const rows = await b.sql('SELECT id FROM tasks WHERE user_id = $1', [user.id]);

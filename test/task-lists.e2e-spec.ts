@@ -1,6 +1,20 @@
-import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
+import {
+  clearCompleted,
+  createTask,
+  expectProblem,
+  registerUser,
+  type Registered,
+  withCompletedTasks,
+} from './support/builders';
 import { insertTasks, taskCount } from './support/db';
-import { allPages, cursorOf, ids, nextLink, tamperedMac, titles } from './support/paging';
+import {
+  allPages,
+  cursorOf,
+  expectNextLinkKeeps,
+  ids,
+  tamperedMac,
+  titles,
+} from './support/paging';
 import { useTestApp } from './support/test-app';
 
 describe('Task lists: filters, sorting, keyset paging', () => {
@@ -95,26 +109,11 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     });
 
     it('priority orders high > medium > low', async () => {
+      const highFirst = ['high', 'high', 'high', 'medium', 'medium', 'low', 'low'];
       const desc = await list('?sort=priority&order=desc').expect(200);
-      expect(desc.body.map((x: any) => x.priority)).toEqual([
-        'high',
-        'high',
-        'high',
-        'medium',
-        'medium',
-        'low',
-        'low',
-      ]);
+      expect(desc.body.map((x: any) => x.priority)).toEqual(highFirst);
       const asc = await list('?sort=priority&order=asc').expect(200);
-      expect(asc.body.map((x: any) => x.priority)).toEqual([
-        'low',
-        'low',
-        'medium',
-        'medium',
-        'high',
-        'high',
-        'high',
-      ]);
+      expect(asc.body.map((x: any) => x.priority)).toEqual([...highFirst].reverse());
     });
 
     it('updated follows the last write', async () => {
@@ -187,25 +186,11 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     });
 
     it('the next link keeps the filters and the limit', async () => {
-      const response = await list('?status=pending&tag=work&limit=1&sort=title&order=asc').expect(
-        200,
-      );
+      const url = '/api/me/tasks?status=pending&tag=work&limit=1&sort=title&order=asc';
+      const response = await t.http().get(url).set(user.auth).expect(200);
       expect(response.headers['x-total-count']).toBe('3');
-      const url = new URL(nextLink(response.headers)!, 'http://x');
-      expect(url.pathname).toBe('/api/me/tasks');
-      expect(Object.fromEntries(url.searchParams)).toMatchObject({
-        status: 'pending',
-        tag: 'work',
-        limit: '1',
-        sort: 'title',
-        order: 'asc',
-        cursor: expect.any(String),
-      });
-      const walk = await allPages(
-        t,
-        user.auth,
-        '/api/me/tasks?status=pending&tag=work&limit=1&sort=title&order=asc',
-      );
+      expectNextLinkKeeps(response.headers, url);
+      const walk = await allPages(t, user.auth, url);
       expect(walk.ids).toEqual([tasks[0].id, tasks[3].id, tasks[5].id]);
     });
 
@@ -291,32 +276,16 @@ describe('Task lists: filters, sorting, keyset paging', () => {
 
   describe('clear completed: DELETE /api/{user_id}/tasks?status=completed', () => {
     it("deletes only the caller's completed tasks and answers {deleted: N}", async () => {
-      const owner = await registerUser(t);
-      const other = await registerUser(t);
-      await createTask(t, owner, { title: 'done 1', completed: true });
-      await createTask(t, owner, { title: 'done 2', completed: true });
-      const kept = await createTask(t, owner, { title: 'open' });
-      await createTask(t, other, { title: 'theirs', completed: true });
-      const response = await t
-        .http()
-        .delete('/api/me/tasks?status=completed')
-        .set(owner.auth)
-        .expect(200);
+      const { owner, other, kept } = await withCompletedTasks(t);
+      const response = await clearCompleted(t, owner).expect(200);
       expect(response.body).toEqual({ deleted: 2 });
       const rows = await t.sql<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [
         owner.id,
       ]);
       expect(ids(rows)).toEqual([kept.id]);
       expect(await taskCount(t, other.id)).toBe(1);
-      expect(
-        (
-          await t
-            .http()
-            .delete(`/api/${owner.id}/tasks?status=completed`)
-            .set(owner.auth)
-            .expect(200)
-        ).body,
-      ).toEqual({ deleted: 0 });
+      const again = await clearCompleted(t, owner, `/api/${owner.id}/tasks`).expect(200);
+      expect(again.body).toEqual({ deleted: 0 });
     });
 
     it.each([

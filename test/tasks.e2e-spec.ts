@@ -1,10 +1,12 @@
 import {
+  clearCompleted,
   createTask,
   expectProblem,
   Registered,
   registerUser,
   TASK_FIELDS,
   UUID,
+  withCompletedTasks,
 } from './support/builders';
 import { insertTasks, taskCount } from './support/db';
 import { useTestApp } from './support/test-app';
@@ -310,6 +312,8 @@ describe('Tasks: the owner’s routes', () => {
     beforeAll(async () => {
       user = await registerUser(t);
     });
+    const write = (id: string, body: object) =>
+      t.http()[method](`/api/me/tasks/${id}`).set(user.auth).send(body);
     const full = {
       title: 'Original',
       description: 'Original description',
@@ -320,12 +324,7 @@ describe('Tasks: the owner’s routes', () => {
 
     it('applies the given fields and leaves the others', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: '  Renamed ' })
-        .expect(200);
+      const response = await write(task.id, { title: '  Renamed ' }).expect(200);
       expect(response.body).toEqual({
         ...task,
         title: 'Renamed',
@@ -365,12 +364,9 @@ describe('Tasks: the owner’s routes', () => {
 
     it('clears the nullable fields with null and the tags with []', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ description: null, due_date: null, tags: [] })
-        .expect(200);
+      const response = await write(task.id, { description: null, due_date: null, tags: [] }).expect(
+        200,
+      );
       expect(response.body).toMatchObject({
         title: 'Original',
         description: null,
@@ -382,40 +378,20 @@ describe('Tasks: the owner’s routes', () => {
 
     it('an empty body changes nothing', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({})
-        .expect(200);
+      const response = await write(task.id, {}).expect(200);
       expect(response.body).toEqual(task);
     });
 
     it('sets completed_at when completed becomes true, keeps it, and clears it on false', async () => {
       const task = await createTask(t, user);
-      const done = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: true })
-        .expect(200);
+      const done = await write(task.id, { completed: true }).expect(200);
       expect(done.body).toMatchObject({
         completed: true,
         completed_at: expect.stringMatching(ISO),
       });
-      const again = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: true, title: 'Still done' })
-        .expect(200);
+      const again = await write(task.id, { completed: true, title: 'Still done' }).expect(200);
       expect(again.body).toMatchObject({ completed: true, completed_at: done.body.completed_at });
-      const undone = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: false })
-        .expect(200);
+      const undone = await write(task.id, { completed: false }).expect(200);
       expect(undone.body).toMatchObject({ completed: false, completed_at: null });
     });
 
@@ -522,28 +498,15 @@ describe('Tasks: the owner’s routes', () => {
 
   describe('DELETE /api/{user_id}/tasks?status=completed (clear completed)', () => {
     it('deletes only the caller’s completed tasks and says how many', async () => {
-      const user = await registerUser(t);
-      const other = await registerUser(t);
-      await createTask(t, user, { title: 'done 1', completed: true });
-      await createTask(t, user, { title: 'done 2', completed: true });
-      const pending = await createTask(t, user, { title: 'pending' });
-      const othersDone = await createTask(t, other, { title: 'other done', completed: true });
+      const { owner: user, other, kept, theirs } = await withCompletedTasks(t);
 
-      const response = await t
-        .http()
-        .delete('/api/me/tasks?status=completed')
-        .set(user.auth)
-        .expect(200);
+      const response = await clearCompleted(t, user).expect(200);
       expect(response.body).toEqual({ deleted: 2 });
       const left = await t.http().get('/api/me/tasks').set(user.auth).expect(200);
-      expect(left.body.map((task: { id: string }) => task.id)).toEqual([pending.id]);
-      await t.http().get(`/api/me/tasks/${othersDone.id}`).set(other.auth).expect(200);
+      expect(left.body.map((task: { id: string }) => task.id)).toEqual([kept.id]);
+      await t.http().get(`/api/me/tasks/${theirs.id}`).set(other.auth).expect(200);
 
-      const again = await t
-        .http()
-        .delete(`/api/${user.id}/tasks?status=completed`)
-        .set(user.auth)
-        .expect(200);
+      const again = await clearCompleted(t, user, `/api/${user.id}/tasks`).expect(200);
       expect(again.body).toEqual({ deleted: 0 });
     });
 

@@ -34,6 +34,8 @@ export function authApi(app: TestApp | (() => TestApp)) {
       .post('/api/auth/password')
       .set(user.auth)
       .send({ current_password: user.password, new_password: newPassword });
+  const updateMe = (user: { auth: Record<string, string> }, body: object) =>
+    t.http().patch('/api/auth/me').set(user.auth).send(body);
   /** Every pair still works: each access token is accepted and each refresh token rotates. */
   const expectAllWork = async (pairs: Pair[]) => {
     for (const pair of pairs) {
@@ -48,5 +50,5 @@ export function authApi(app: TestApp | (() => TestApp)) {
       expectProblem(await refresh(pair.refresh_token), 401, 'UNAUTHENTICATED');
     }
   };
-  return { login, refresh, logout, me, changePassword, expectAllWork, expectAllDead };
+  return { login, refresh, logout, me, changePassword, updateMe, expectAllWork, expectAllDead };
 }

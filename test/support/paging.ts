@@ -13,6 +13,19 @@ export function cursorOf(headers: Headers): string {
   return new URL(link!, 'http://x').searchParams.get('cursor')!;
 }
 
+/** The response's next link is the requested `url` (path and every parameter) plus a cursor. */
+export function expectNextLinkKeeps(headers: Headers, url: string) {
+  const parts = (link: string) => {
+    const parsed = new URL(link, 'http://x');
+    return { path: parsed.pathname, params: Object.fromEntries(parsed.searchParams) };
+  };
+  const requested = parts(url);
+  expect(parts(nextLink(headers) ?? 'missing:')).toEqual({
+    ...requested,
+    params: { ...requested.params, cursor: expect.any(String) },
+  });
+}
+
 /** The cursor with the last characters of its MAC changed: well-formed, but not ours. */
 export function tamperedMac(cursor: string): string {
   const [payload, mac] = cursor.split('.');
