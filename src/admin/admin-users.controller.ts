@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
-import { ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { PageOf } from '../common/response';
-import { uuidParam } from '../common/uuid';
+import { ListRoute } from '../common/list-route.decorator';
+import { UuidParam } from '../common/uuid';
 import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
 import { AdminTasksService } from './admin-tasks.service';
@@ -22,9 +22,7 @@ export class AdminUsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List and search users', operationId: 'listUsers' })
-  @ApiOkResponse({ type: [AdminUserResponse] })
-  @ApiProblems(400)
+  @ListRoute({ summary: 'List and search users', operationId: 'listUsers' }, AdminUserResponse)
   async list(@Query() query: ListUsersQuery): Promise<PageOf<AdminUserResponse>> {
     return PageOf.of(await this.users.list(query), toAdminUserResponse);
   }
@@ -33,7 +31,7 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'One user', operationId: 'getUser' })
   @ApiOkResponse({ type: AdminUserResponse })
   @OnUser()
-  get(@Param('id', uuidParam('id')) id: string): Promise<AdminUserResponse> {
+  get(@UuidParam() id: string): Promise<AdminUserResponse> {
     return this.users.get(id);
   }
 
@@ -48,7 +46,7 @@ export class AdminUsersController {
   @Lockout()
   changeRole(
     @CurrentUser() admin: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @UuidParam() id: string,
     @Body() dto: ChangeRoleDto,
   ): Promise<AdminUserResponse> {
     return this.users.changeRole(admin.id, id, dto.role);
@@ -66,7 +64,7 @@ export class AdminUsersController {
   @ApiBody({ type: BanUserDto, required: false })
   ban(
     @CurrentUser() admin: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @UuidParam() id: string,
     @Body() dto: BanUserDto,
   ): Promise<AdminUserResponse> {
     return this.users.ban(admin.id, id, dto.reason || null);
@@ -78,10 +76,7 @@ export class AdminUsersController {
     description: 'Restores login. Unbanning a user who is not banned changes nothing.',
     operationId: 'unbanUser',
   })
-  unban(
-    @CurrentUser() admin: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-  ): Promise<AdminUserResponse> {
+  unban(@CurrentUser() admin: AuthUser, @UuidParam() id: string): Promise<AdminUserResponse> {
     return this.users.unban(admin.id, id);
   }
 
@@ -94,19 +89,17 @@ export class AdminUsersController {
   })
   @OnUser()
   @Lockout()
-  async remove(
-    @CurrentUser() admin: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-  ): Promise<void> {
+  async remove(@CurrentUser() admin: AuthUser, @UuidParam() id: string): Promise<void> {
     await this.users.remove(admin.id, id);
   }
 
   @Get(':id/tasks')
   @ApiOperation({ summary: "A user's tasks", operationId: 'listUserTasks' })
   @ApiOkResponse({ type: [TaskResponse] })
+  // OnUser has the 400 (the path id's, and the query's).
   @OnUser()
   async listTasks(
-    @Param('id', uuidParam('id')) id: string,
+    @UuidParam() id: string,
     @Query() query: ListTasksQuery,
   ): Promise<PageOf<TaskResponse>> {
     return PageOf.of(await this.tasks.listOfUser(id, query), toTaskResponse);
@@ -122,8 +115,8 @@ export class AdminUsersController {
   @OnUser("No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)")
   async removeTask(
     @CurrentUser() admin: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-    @Param('task_id', uuidParam('task_id')) taskId: string,
+    @UuidParam() id: string,
+    @UuidParam('task_id') taskId: string,
   ): Promise<void> {
     await this.tasks.removeOfUser(admin.id, id, taskId);
   }

@@ -10,29 +10,14 @@ import {
 import { Sql, type SqlExecutor } from '../database/sql';
 import { likePattern } from '../common/paging/like-pattern';
 import type { Role } from '../users/user.entity';
+import type { UserRow } from '../users/users.repository';
 import type { ListUsersQuery, UserSort } from './dto/admin.dto';
 
 /** A user as the admin routes show it: the account and the number of tasks it owns. */
-export interface AdminUserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  banned: boolean;
-  ban_reason: string | null;
-  last_login_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  task_count: number;
-}
+export type AdminUserRow = Omit<UserRow, 'banned_at' | 'token_version'> & { task_count: number };
 
 /** A user as a change sees it, read under its row lock. */
-export interface AdminTarget {
-  id: string;
-  email: string;
-  role: Role;
-  banned: boolean;
-}
+export type AdminTarget = Pick<UserRow, 'id' | 'email' | 'role' | 'banned'>;
 
 const ADMIN_USER_COLUMNS = `
   u.id, u.email, u.name, u.role, u.banned, u.ban_reason, u.last_login_at, u.created_at, u.updated_at,

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-only.decorator';
-import { ApiProblems } from '../common/api-problems.decorator';
+import { ListRoute } from '../common/list-route.decorator';
 import { PageQuery } from '../common/paging';
 import { PageOf } from '../common/response';
 import { TaskResponse } from '../tasks/dto/task.dto';
@@ -20,9 +20,7 @@ export class AdminController {
   ) {}
 
   @Get('tasks')
-  @ApiOperation({ summary: "Every user's tasks", operationId: 'listAllTasks' })
-  @ApiOkResponse({ type: [TaskResponse] })
-  @ApiProblems(400)
+  @ListRoute({ summary: "Every user's tasks", operationId: 'listAllTasks' }, TaskResponse)
   async listTasks(@Query() query: AdminListTasksQuery): Promise<PageOf<TaskResponse>> {
     return PageOf.of(await this.tasks.list(query), toTaskResponse);
   }
@@ -39,9 +37,10 @@ export class AdminController {
   }
 
   @Get('audit-log')
-  @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'listAuditLog' })
-  @ApiOkResponse({ type: [AuditEntryResponse] })
-  @ApiProblems(400)
+  @ListRoute(
+    { summary: 'Every admin change, newest first', operationId: 'listAuditLog' },
+    AuditEntryResponse,
+  )
   async auditLog(@Query() query: PageQuery): Promise<PageOf<AuditEntryResponse>> {
     return PageOf.of(await this.audit.list(query), toAuditEntryResponse);
   }

@@ -5,21 +5,21 @@ import {
   Delete,
   Get,
   HttpCode,
-  Param,
   Patch,
   Post,
   UseGuards,
 } from '@nestjs/common';
 import {
-  ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  type ApiOperationOptions,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
-import { uuidParam } from '../common/uuid';
+import { UuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
@@ -30,12 +30,19 @@ import { Public } from './public.decorator';
 import { SessionsService } from './sessions.service';
 import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
 
-/** No token, but the shared per-address budget of register, login and refresh. */
-const PublicRateLimited = () =>
-  applyDecorators(Public(), UseGuards(AuthRateLimitGuard), ApiProblems(429));
-
-/** Answers a SessionResponse: a new pair of tokens. */
-const PairIssued = () => applyDecorators(HttpCode(200), ApiOkResponse({ type: SessionResponse }));
+/**
+ * Register, login and refresh: no token, but the shared per-address budget (429), answered with
+ * a SessionResponse (a new pair of tokens) and `status`.
+ */
+const IssuesSession = (status: 200 | 201, operation: ApiOperationOptions) =>
+  applyDecorators(
+    Public(),
+    UseGuards(AuthRateLimitGuard),
+    ApiProblems(429),
+    HttpCode(status),
+    ApiOperation(operation),
+    ApiResponse({ status, type: SessionResponse }),
+  );
 
 // Security, 401 on protected routes and 400/413/415 on routes with a body come from
 // finishDocument (openapi/openapi-document.ts): only what is particular to a route is here.
@@ -48,18 +55,14 @@ export class AuthController {
   ) {}
 
   @Post('register')
-  @PublicRateLimited()
-  @ApiOperation({ summary: 'Create an account and log in', operationId: 'register' })
-  @ApiCreatedResponse({ type: SessionResponse })
+  @IssuesSession(201, { summary: 'Create an account and log in', operationId: 'register' })
   @ApiProblem(409, 'An account with this email already exists (EMAIL_TAKEN)')
   register(@Body() dto: RegisterDto, @Client() client: ClientInfo): Promise<SessionResponse> {
     return this.auth.register(dto, client);
   }
 
   @Post('login')
-  @PublicRateLimited()
-  @PairIssued()
-  @ApiOperation({
+  @IssuesSession(200, {
     summary: 'Log in with email and password',
     description:
       'Failed logins are throttled per email and per client address: past the limit ' +
@@ -77,9 +80,7 @@ export class AuthController {
   }
 
   @Post('refresh')
-  @PublicRateLimited()
-  @PairIssued()
-  @ApiOperation({
+  @IssuesSession(200, {
     summary: 'Exchange a refresh token for a new pair',
     description:
       'The refresh token rotates: every use returns a new pair. Presented again within ' +
@@ -162,10 +163,7 @@ export class AuthController {
   // No body, so finishDocument adds no 400: this one is the path id's.
   @ApiProblems(400)
   @ApiProblem(404, 'No such login of yours (SESSION_NOT_FOUND)')
-  revokeSession(
-    @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-  ): Promise<void> {
+  revokeSession(@CurrentUser() user: AuthUser, @UuidParam() id: string): Promise<void> {
     return this.sessions.revoke(user.id, id);
   }
 

@@ -1,4 +1,4 @@
-import { ParseUUIDPipe } from '@nestjs/common';
+import { Param, ParseUUIDPipe } from '@nestjs/common';
 import { validationFailed } from './problem';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -11,3 +11,6 @@ export const uuidParam = (name: string) =>
   new ParseUUIDPipe({
     exceptionFactory: () => validationFailed([{ field: name, message: `${name} must be a UUID` }]),
   });
+
+/** The path parameter `name`, which must be a UUID (see uuidParam). */
+export const UuidParam = (name = 'id') => Param(name, uuidParam(name));

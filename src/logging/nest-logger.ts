@@ -10,23 +10,16 @@ import type { Level, Logger as PinoLogger } from 'pino';
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly root: PinoLogger) {}
 
-  log(message: unknown, ...params: unknown[]) {
-    this.write('info', message, params);
-  }
-  error(message: unknown, ...params: unknown[]) {
-    this.write('error', message, params);
-  }
-  warn(message: unknown, ...params: unknown[]) {
-    this.write('warn', message, params);
-  }
-  debug(message: unknown, ...params: unknown[]) {
-    this.write('debug', message, params);
-  }
-  verbose(message: unknown, ...params: unknown[]) {
-    this.write('trace', message, params);
-  }
-  fatal(message: unknown, ...params: unknown[]) {
-    this.write('fatal', message, params);
+  // Nest's level names against pino's: Nest's `verbose` is pino's `trace`.
+  readonly log = this.at('info');
+  readonly error = this.at('error');
+  readonly warn = this.at('warn');
+  readonly debug = this.at('debug');
+  readonly verbose = this.at('trace');
+  readonly fatal = this.at('fatal');
+
+  private at(level: Level) {
+    return (message: unknown, ...params: unknown[]): void => this.write(level, message, params);
   }
 
   private write(level: Level, message: unknown, params: unknown[]) {

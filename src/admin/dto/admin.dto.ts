@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
-import { PageQuery } from '../../common/paging';
+import { PageQuery, SortOrderParam, type SortOrder } from '../../common/paging';
 import { CodePointLength, Trim } from '../../common/validation';
-import { ListTasksQuery, ORDERS } from '../../tasks/dto/task.dto';
+import { ListTasksQuery } from '../../tasks/dto/task.dto';
 import { UserResponse } from '../../users/dto/user.response';
 import { ROLES, type Role } from '../../users/user.entity';
 
@@ -49,10 +49,8 @@ export class ListUsersQuery extends PageQuery {
   @IsIn(USER_SORTS, { message: `sort must be one of ${USER_SORTS.join(', ')}` })
   sort: UserSort = 'created';
 
-  @ApiPropertyOptional({ enum: ORDERS, default: 'desc' })
-  @IsOptional()
-  @IsIn(ORDERS, { message: 'order must be asc or desc' })
-  order: (typeof ORDERS)[number] = 'desc';
+  @SortOrderParam()
+  order: SortOrder = 'desc';
 }
 
 /** The owner's task filters, across every user, optionally narrowed to one. */

@@ -1,6 +1,8 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import type { SortOrder } from './keyset';
 
 const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
 
@@ -27,3 +29,13 @@ export class PageQuery {
   @IsString({ message: 'cursor must be given once, as a string' })
   cursor?: string;
 }
+
+const SORT_ORDERS: readonly SortOrder[] = ['asc', 'desc'];
+
+/** The `order` of a sorted list's query DTO: asc or desc, desc when absent. */
+export const SortOrderParam = () =>
+  applyDecorators(
+    ApiPropertyOptional({ enum: SORT_ORDERS, default: 'desc' }),
+    IsOptional(),
+    IsIn(SORT_ORDERS, { message: 'order must be asc or desc' }),
+  );
