@@ -111,13 +111,13 @@ export function nextOccurrence(
   return next ? new Date(next.epochMilliseconds) : null;
 }
 
-function expander(rule: string, timeZone: string, start: Date): RRuleTemporal {
+function expander(rule: string, timeZone: string, start: Date) {
   return new RRuleTemporal({
     rruleString: rule,
     dtstart: zoned(start, timeZone),
     tzid: timeZone,
     temporal: Temporal,
-  } as ConstructorParameters<typeof RRuleTemporal>[0]);
+  });
 }
 
 const zoned = (date: Date, timeZone: string) =>

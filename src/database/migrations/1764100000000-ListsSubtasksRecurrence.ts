@@ -3,8 +3,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Issue 14: lists, subtasks, manual order and recurring tasks.
  *
- * - `lists`: every user gets exactly one default list (`Inbox`); existing users get theirs here,
- *   holding all their tasks. Names are unique per user ignoring case.
+ * - `lists`: every user has exactly one default list (`Inbox`), made by a trigger in the
+ *   transaction that creates the user; existing users get theirs here, holding all their tasks.
+ *   Names are unique per user ignoring case.
  * - `tasks.list_id` references `lists (id, user_id)`: a task can only ever sit in a list of its
  *   own owner, whatever the application does. Deleting a list deletes its tasks in the same
  *   statement (ON DELETE CASCADE).
@@ -39,6 +40,18 @@ export class ListsSubtasksRecurrence1764100000000 implements MigrationInterface 
     await db.query(`
       INSERT INTO lists (user_id, name, position, is_default)
       SELECT id, 'Inbox', 'a0', true FROM users`);
+    // Every account, however it is made (sign-up, the bootstrap admin, an external issuer's first
+    // token, the seed, a bulk load), has its Inbox from the statement that creates it.
+    await db.query(`
+      CREATE FUNCTION users_create_default_list() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO lists (user_id, name, position, is_default) VALUES (NEW.id, 'Inbox', 'a0', true);
+        RETURN NEW;
+      END
+      $$`);
+    await db.query(`
+      CREATE TRIGGER users_default_list AFTER INSERT ON users
+        FOR EACH ROW EXECUTE FUNCTION users_create_default_list()`);
 
     await db.query(`
       ALTER TABLE tasks
@@ -97,6 +110,8 @@ export class ListsSubtasksRecurrence1764100000000 implements MigrationInterface 
         DROP CONSTRAINT tasks_id_user_list_key,
         DROP COLUMN list_id, DROP COLUMN parent_id, DROP COLUMN position,
         DROP COLUMN recurrence, DROP COLUMN recurrence_start, DROP COLUMN timezone`);
+    await db.query(`DROP TRIGGER users_default_list ON users`);
+    await db.query(`DROP FUNCTION users_create_default_list()`);
     await db.query(`DROP TABLE lists`);
   }
 }
