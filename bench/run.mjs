@@ -2,11 +2,13 @@
 // Builds a dataset with SQL in a scratch database on the local PostgreSQL, starts the BUILT API
 // and the bare baseline (bench/baseline/server.mjs), drives both with autocannon over loopback
 // and writes bench/results/latest.md. The last stdout line is the one-line summary.
+// `--against=DIR` compares this build with DIR's instead (server CPU per request, alternating
+// rounds) and writes bench/results/ab.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -47,6 +49,13 @@ const sizesArg = listArg('sizes');
 if (sizesArg) SETTINGS.sizes = sizesArg.map(Number);
 const ONLY = listArg('only');
 const runs = (scenario) => !ONLY || ONLY.includes(scenario);
+// --against=DIR: A/B mode, this tree's dist/ (A) against DIR/dist/ (B). More rounds by default:
+// each round is one sample of the machine's drift, and the report takes the median.
+const AGAINST = argValue('against');
+if (AGAINST && argValue('rounds') === undefined) SETTINGS.rounds = 4;
+/** What A/B mode can measure; login is left out (argon2 dominates it and is the same code in both). */
+const AB_SIZED = ['get-one', 'list-page'];
+const AB_ONCE = ['create', 'toggle', 'deep-page', 'admin-users'];
 
 const log = (line) => console.log(`[bench] ${line}`);
 const sizeLabel = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
@@ -60,11 +69,11 @@ async function freePort() {
 }
 
 /** A server child process; `rssMb()` reads its resident set from /proc. */
-async function startServer(name, args, env, readyPath) {
+async function startServer(name, args, env, readyPath, cwd = ROOT) {
   const port = await freePort();
   const logFile = join(RESULTS, `${name}.log`);
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -106,6 +115,29 @@ function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
+
+let clockTicks;
+/**
+ * CPU time the process has used so far, in seconds: utime + stime from /proc/<pid>/stat, which
+ * cover all its threads (JS, GC, libuv pool). Unlike req/s, this does not grow when the server
+ * waits for a core that the load generator or a neighbour holds.
+ */
+function cpuSeconds(pid) {
+  if (!existsSync(`/proc/${pid}/stat`)) return NaN; // the server died: its round reports errors
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it, where
+  // field 3 (state) starts; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+const median = (values) => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return NaN;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 const percentile = (sorted, p) =>
   sorted.length === 0
@@ -181,29 +213,37 @@ async function login(base, email) {
 
 async function getJson(url, token) {
   const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: await response.json().catch(() => null),
-  };
+  const text = await response.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: the status (or the text, with `bytes`) tells
+  }
+  return { status: response.status, headers: response.headers, text, body };
 }
 
-/** The API and the baseline must answer the same request with the same JSON, or the ratio means nothing. */
-async function checkSameAnswers(api, baseline, token, taskId) {
-  for (const path of [`/api/me/tasks/${taskId}`, '/api/me/tasks']) {
+/**
+ * Two servers must answer the same request with the same JSON and headers, or the ratio means
+ * nothing. `bytes`: the body must be byte-identical too (two builds of the API on one database
+ * and one JWT secret; the baseline serializes on its own, so it is held to the same JSON only).
+ */
+async function checkSameAnswers(first, second, token, paths, { bytes = false } = {}) {
+  for (const path of paths) {
     const [a, b] = await Promise.all([
-      getJson(api.base + path, token),
-      getJson(baseline.base + path, token),
+      getJson(first.base + path, token),
+      getJson(second.base + path, token),
     ]);
-    const same =
-      a.status === 200 &&
-      JSON.stringify(a.body) === JSON.stringify(b.body) &&
-      a.headers.get('etag') === b.headers.get('etag') &&
-      a.headers.get('x-total-count') === b.headers.get('x-total-count') &&
-      a.headers.get('link') === b.headers.get('link');
-    if (!same)
+    const differ = [
+      a.status !== 200 || a.status !== b.status ? 'status' : '',
+      (bytes ? a.text !== b.text : JSON.stringify(a.body) !== JSON.stringify(b.body)) ? 'body' : '',
+      ...['etag', 'x-total-count', 'link'].map((name) =>
+        a.headers.get(name) !== b.headers.get(name) ? name : '',
+      ),
+    ].filter(Boolean);
+    if (differ.length)
       throw new Error(
-        `baseline and API differ on GET ${path} (API ${a.status}, baseline ${b.status})`,
+        `${second.name} and ${first.name} differ on GET ${path} in ${differ.join(', ')} (${first.name} ${a.status}, ${second.name} ${b.status})`,
       );
   }
 }
@@ -239,42 +279,93 @@ async function writeProfile(api, name, dir) {
   return { name, file: join(dir, `${before}.cpuprofile`) };
 }
 
+function buildUnlessAsked() {
+  if (ARGS.has('--no-build')) return;
+  log('building the API (npm run build)');
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** A fresh database per run; `db` is not connected yet (the API creates the tables first). */
+async function createScratchDatabase() {
+  const name = `task_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  // To re-check that the baseline sends what TypeORM sends: statements go to the server's log.
+  if (ARGS.has('--log-sql')) await admin.query(`ALTER DATABASE ${name} SET log_statement = 'all'`);
+  const url = Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${name}` }).toString();
+  return { name, admin, url, db: new pg.Client({ connectionString: url }) };
+}
+
+/** Servers first, so they shut down cleanly instead of losing their connections to the DROP. */
+async function dropScratchDatabase({ name, admin, db }, servers) {
+  for (const server of servers) await server.stop().catch(() => undefined);
+  await db.end().catch(() => undefined);
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+  await admin.end();
+}
+
+/** The environment of every server under test. */
+const serverEnv = (databaseUrl) => ({
+  NODE_ENV: 'production',
+  DATABASE_URL: databaseUrl,
+  JWT_SECRET,
+  JWT_ACCESS_TTL: '2h',
+  // Login is measured for hashing cost, not throttling: lift the per-address limits.
+  AUTH_RATE_LIMIT: '1000000',
+  LOGIN_MAX_FAILURES_PER_IP: '1000000',
+  LOGIN_MAX_FAILURES_PER_EMAIL: '1000000',
+});
+
+/** The scenarios measured at every size: a random one of the user's tasks, the first page. */
+const sizedScenarios = (token, ids) => ({
+  'get-one': {
+    token,
+    path: `/api/me/tasks/${ids[0]}`,
+    vary: () => ({ path: `/api/me/tasks/${pick(ids)}` }),
+  },
+  'list-page': { token, path: '/api/me/tasks' },
+});
+
+/** The writes, on the writer's own tasks so they leave the scale user's lists alone. */
+const writeScenarios = (token, ids) => ({
+  create: {
+    token,
+    path: '/api/me/tasks',
+    method: 'POST',
+    body: {
+      title: 'Benchmark task',
+      description: 'Created by the benchmark',
+      priority: 'high',
+      tags: ['bench', 'load'],
+    },
+  },
+  toggle: {
+    token,
+    path: `/api/me/tasks/${ids[0]}/complete`,
+    method: 'PATCH',
+    vary: () => ({ path: `/api/me/tasks/${pick(ids)}/complete` }),
+  },
+});
+
 async function main() {
   const started = Date.now();
   const load = os.loadavg();
   mkdirSync(RESULTS, { recursive: true });
-  if (!ARGS.has('--no-build')) {
-    log('building the API (npm run build)');
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const dbName = `task_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  // To re-check that the baseline sends what TypeORM sends: statements go to the server's log.
-  if (ARGS.has('--log-sql'))
-    await admin.query(`ALTER DATABASE ${dbName} SET log_statement = 'all'`);
-  const databaseUrl = Object.assign(new URL(PG_ADMIN_URL), { pathname: `/${dbName}` }).toString();
-  const db = new pg.Client({ connectionString: databaseUrl });
+  if (AGAINST) return runAb({ started, load });
+  buildUnlessAsked();
+  const scratch = await createScratchDatabase();
+  const { db } = scratch;
   const servers = [];
   const rows = [];
   const profiles = [];
   let soak;
   const profileDir = join(RESULTS, 'profiles');
   try {
-    const env = {
-      NODE_ENV: 'production',
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET,
-      JWT_ACCESS_TTL: '2h',
-      // Login is measured for hashing cost, not throttling: lift the per-address limits.
-      AUTH_RATE_LIMIT: '1000000',
-      LOGIN_MAX_FAILURES_PER_IP: '1000000',
-      LOGIN_MAX_FAILURES_PER_EMAIL: '1000000',
-    };
+    const env = serverEnv(scratch.url);
     if (PROFILE) rmSync(profileDir, { recursive: true, force: true });
     const apiArgs = PROFILE ? ['--require', join(BENCH_DIR, 'profile-hook.cjs')] : [];
-    log(`scratch database ${dbName}; starting the API (runs the migrations)`);
+    log(`scratch database ${scratch.name}; starting the API (runs the migrations)`);
     const api = await startServer(
       'api',
       [...apiArgs, join(ROOT, 'dist/src/main.js')],
@@ -326,20 +417,15 @@ async function main() {
         total = await dataset.growTasks(db, total, size);
         log(`tasks table at ${sizeLabel(size)} rows (${Date.now() - t} ms)`);
         const ids = await dataset.sampleTaskIds(db, dataset.SCALE_USER, 1000);
-        await checkSameAnswers(api, baseline, scaleToken, ids[0]);
-        const getOne = {
-          token: scaleToken,
-          path: `/api/me/tasks/${ids[0]}`,
-          vary: () => ({ path: `/api/me/tasks/${pick(ids)}` }),
-        };
-        const listPage = { token: scaleToken, path: '/api/me/tasks' };
+        await checkSameAnswers(api, baseline, scaleToken, [
+          `/api/me/tasks/${ids[0]}`,
+          '/api/me/tasks',
+        ]);
+        const sized = sizedScenarios(scaleToken, ids);
         const profiling = PROFILE && size === maxSize;
         for (let round = 0; round < SETTINGS.rounds; round++) {
           for (const server of [api, baseline]) {
-            for (const [scenario, options] of [
-              ['get-one', getOne],
-              ['list-page', listPage],
-            ]) {
+            for (const [scenario, options] of Object.entries(sized)) {
               if (!runs(scenario)) continue;
               const profiled = profiling && server === api && round === 0;
               if (profiled) await writeProfile(api, 'discard', profileDir);
@@ -352,25 +438,9 @@ async function main() {
 
       await dataset.createWriterTasks(db, 1000);
       const writerIds = await dataset.sampleTaskIds(db, dataset.WRITER_USER, 1000);
-      if (runs('create'))
-        await measure(api, 'create', undefined, {
-          token: writerToken,
-          path: '/api/me/tasks',
-          method: 'POST',
-          body: {
-            title: 'Benchmark task',
-            description: 'Created by the benchmark',
-            priority: 'high',
-            tags: ['bench', 'load'],
-          },
-        });
-      if (runs('toggle'))
-        await measure(api, 'toggle', undefined, {
-          token: writerToken,
-          path: `/api/me/tasks/${writerIds[0]}/complete`,
-          method: 'PATCH',
-          vary: () => ({ path: `/api/me/tasks/${pick(writerIds)}/complete` }),
-        });
+      const writes = writeScenarios(writerToken, writerIds);
+      if (runs('create')) await measure(api, 'create', undefined, writes.create);
+      if (runs('toggle')) await measure(api, 'toggle', undefined, writes.toggle);
       if (runs('deep-page')) {
         const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
         if (deep.missing)
@@ -409,10 +479,7 @@ async function main() {
         profile.summary = summarizeProfile(readFileSync(profile.file, 'utf8'));
     }
   } finally {
-    for (const server of servers) await server.stop().catch(() => undefined);
-    await db.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await dropScratchDatabase(scratch, servers);
   }
   return report({ rows, soak, profiles, started, load });
 }
@@ -489,14 +556,27 @@ function fitSlope(points) {
   return sxy / sxx;
 }
 
+function gitCommit(dir) {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir }).toString().trim();
+  } catch {
+    return 'unknown'; // not a git checkout
+  }
+}
+
+/** Whether tracked files differ from the commit: in an A/B run the change under test often does. */
+function uncommitted(dir) {
+  try {
+    const args = ['status', '--porcelain', '--untracked-files=no'];
+    return execFileSync('git', args, { cwd: dir }).toString().trim() !== '';
+  } catch {
+    return false;
+  }
+}
+
 function machine() {
   const cpus = os.cpus();
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-  } catch {
-    // not a git checkout
-  }
+  const commit = gitCommit(ROOT);
   return [
     `- date: ${new Date().toISOString()}`,
     `- machine: ${os.availableParallelism()} cores (nproc), ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory`,
@@ -642,6 +722,202 @@ function updateReadme(lines) {
     readme,
     text.replace(new RegExp(`${start}[\\s\\S]*${end}`), `${start}\n${facts}\n\n${table}\n${end}`),
   );
+}
+
+/**
+ * --against=DIR: this tree's build (A) and DIR's (B) on one scratch database and one dataset,
+ * measured in rounds A, B, A, B, ... The machine's speed drifts by ±20% from minute to minute, so
+ * two separate runs cannot be compared; alternating rounds share the drift, and CPU time per
+ * request does not count the time a server waited for a core. No baseline in this mode.
+ */
+async function runAb({ started, load }) {
+  const otherDir = resolve(AGAINST);
+  const otherMain = join(otherDir, 'dist/src/main.js');
+  if (!existsSync(otherMain))
+    throw new Error(`--against: ${otherMain} is missing (build B there: npx nest build)`);
+  if (MODE === 'soak' || PROFILE)
+    throw new Error('--against runs rounds: not with --soak or --cpu-prof');
+  const selected = ONLY ?? AB_SIZED;
+  const unknown = selected.filter((scenario) => ![...AB_SIZED, ...AB_ONCE].includes(scenario));
+  if (unknown.length)
+    throw new Error(`--against measures ${[...AB_SIZED, ...AB_ONCE].join(', ')}, not ${unknown}`);
+  buildUnlessAsked();
+  const scratch = await createScratchDatabase();
+  const { db } = scratch;
+  const servers = [];
+  const results = [];
+  try {
+    const env = serverEnv(scratch.url);
+    log(`scratch database ${scratch.name}; starting A (${ROOT}, runs the migrations)`);
+    const a = await startServer('A', [join(ROOT, 'dist/src/main.js')], env, '/health/live');
+    servers.push(a);
+    await db.connect();
+    await checkMigrations(db, otherDir);
+    log(`starting B (${otherDir}, MIGRATIONS_RUN=false: A's schema is the one both run on)`);
+    const bEnv = { ...env, MIGRATIONS_RUN: 'false' };
+    const b = await startServer('B', [otherMain], bEnv, '/health/live', otherDir);
+    servers.push(b);
+
+    const maxSize = Math.max(...SETTINGS.sizes);
+    await dataset.createUsers(db, { loginUsers: 64, fillerUsers: dataset.fillerUsersFor(maxSize) });
+    // Tokens from A serve for B too: one JWT secret, one users table.
+    const scaleToken = await login(a.base, dataset.SCALE_USER);
+    let total = 0;
+    for (const size of SETTINGS.sizes) {
+      total = await dataset.growTasks(db, total, size);
+      log(`tasks table at ${sizeLabel(size)} rows`);
+      const ids = await dataset.sampleTaskIds(db, dataset.SCALE_USER, 1000);
+      const paths = [`/api/me/tasks/${ids[0]}`, '/api/me/tasks'];
+      await checkSameAnswers(a, b, scaleToken, paths, { bytes: true });
+      for (const [scenario, options] of Object.entries(sizedScenarios(scaleToken, ids))) {
+        if (selected.includes(scenario))
+          results.push(await alternate([a, b], scenario, size, options));
+      }
+    }
+    for (const { scenario, size, options, missing } of await abOnceScenarios(a, b, db, {
+      selected,
+      scaleToken,
+      maxSize,
+    })) {
+      results.push(
+        missing ? { scenario, size, missing } : await alternate([a, b], scenario, size, options),
+      );
+    }
+  } finally {
+    await dropScratchDatabase(scratch, servers);
+  }
+  return reportAb({ results, started, load, otherDir });
+}
+
+/**
+ * A ran its migrations; B starts on the same database with MIGRATIONS_RUN=false. That is right
+ * when every migration B has is applied (the same list, or a prefix of A's). A migration only B
+ * has would leave B on a schema it does not know: fail rather than measure that.
+ */
+async function checkMigrations(db, otherDir) {
+  const dir = join(otherDir, 'dist/src/database/migrations');
+  if (!existsSync(dir)) return log(`note: no ${dir}; B's migrations not checked`);
+  const { rows } = await db.query('SELECT timestamp FROM migrations');
+  const applied = new Set(rows.map((row) => String(row.timestamp)));
+  const files = readdirSync(dir).filter((file) => file.endsWith('.js'));
+  const missing = files.filter((file) => !applied.has(file.split('-')[0]));
+  if (missing.length)
+    throw new Error(
+      `B has migrations A does not (${missing.join(', ')}): run the bench in B's tree with --against=A's tree`,
+    );
+  if (applied.size > files.length)
+    log(`note: B runs on A's schema, ${applied.size - files.length} migration(s) newer than B`);
+}
+
+/** The scenarios measured once, after the sizes (as in the full bench), that --only selected. */
+async function abOnceScenarios(a, b, db, { selected, scaleToken, maxSize }) {
+  const scenarios = [];
+  if (selected.includes('create') || selected.includes('toggle')) {
+    await dataset.createWriterTasks(db, 1000);
+    const writerIds = await dataset.sampleTaskIds(db, dataset.WRITER_USER, 1000);
+    const writes = writeScenarios(await login(a.base, dataset.WRITER_USER), writerIds);
+    for (const scenario of ['create', 'toggle'])
+      if (selected.includes(scenario)) scenarios.push({ scenario, options: writes[scenario] });
+  }
+  if (selected.includes('deep-page')) {
+    const scenario = `deep-page (${SETTINGS.deepPages})`;
+    const deep = await findDeepPage(a, scaleToken, SETTINGS.deepPages);
+    if (!deep.missing) await checkSameAnswers(a, b, scaleToken, [deep.path], { bytes: true });
+    const options = { token: scaleToken, path: deep.path };
+    scenarios.push({ scenario, size: maxSize, options, missing: deep.missing });
+  }
+  if (selected.includes('admin-users')) {
+    const token = await login(a.base, dataset.ADMIN_USER);
+    const path = '/api/admin/users?limit=50';
+    await checkSameAnswers(a, b, token, [path], { bytes: true });
+    scenarios.push({ scenario: 'admin-users', options: { token, path } });
+  }
+  return scenarios;
+}
+
+/**
+ * Rounds A, B, A, B, ... of one scenario; a round's figure is the server's CPU time over the
+ * responses it sent. Each build warms up before its first round only: the same for both, and the
+ * rounds after it find the JIT warm.
+ */
+async function alternate(pair, scenario, size, options) {
+  const rounds = pair.map(() => []);
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    for (const [i, server] of pair.entries()) {
+      if (round === 0 && SETTINGS.warmup > 0)
+        await drive({ ...options, base: server.base, duration: SETTINGS.warmup });
+      const before = cpuSeconds(server.pid);
+      const result = await drive({ ...options, base: server.base, duration: SETTINGS.duration });
+      const cpu = cpuSeconds(server.pid) - before;
+      const usPerRequest = result.requests > 0 ? (1e6 * cpu) / result.requests : NaN;
+      rounds[i].push({ ...result, usPerRequest });
+      const figures = `${fmt(usPerRequest, 0)} µs/req (${fmt(cpu, 2)} s CPU), ${fmt(result.rps, 0)} req/s`;
+      log(
+        `${[scenario, size && sizeLabel(size), server.name].filter(Boolean).join(' ')} round ${round + 1}: ${result.error ?? figures}`,
+      );
+    }
+  }
+  const [a, b] = rounds.map((list) => ({
+    usPerRequest: median(list.map((r) => r.usPerRequest)),
+    rps: median(list.map((r) => r.rps)),
+    p50: median(list.map((r) => r.p50)),
+    rounds: list.map((r) => r.usPerRequest),
+    error: list.find((r) => r.error)?.error,
+  }));
+  return { scenario, size, a, b };
+}
+
+function reportAb({ results, started, load, otherDir }) {
+  const describe = (dir) =>
+    `${dir} (commit ${gitCommit(dir)}${uncommitted(dir) ? ' + uncommitted changes' : ''})`;
+  const lines = [
+    '# A/B benchmark: server CPU per request',
+    '',
+    ...machine(),
+    `- A: ${describe(ROOT)}; B: ${describe(otherDir)}; one scratch database and dataset, migrated by A`,
+    `- load average before the run: ${load.map((value) => value.toFixed(2)).join(' ')}; after: ${os
+      .loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+    `- ${CONNECTIONS} connections over loopback, ${SETTINGS.rounds} round(s) of ${SETTINGS.duration} s per build, alternating A and B; each build warmed up ${SETTINGS.warmup} s before its first round of a scenario`,
+    `- CPU: utime + stime of the server process (/proc/<pid>/stat, all its threads) over the round's responses; PostgreSQL's CPU is not counted. Medians over the rounds; A/B below 1 means A costs less`,
+    '',
+    '| scenario | size | A µs/req | B µs/req | A/B | A req/s | B req/s | A p50 ms | B p50 ms | µs/req by round, A; B |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const ratio = (row) => row.a.usPerRequest / row.b.usPerRequest;
+  const rounds = (build) => build.rounds.map((value) => fmt(value, 0)).join(', ');
+  for (const row of results) {
+    const size = row.size ? sizeLabel(row.size) : '';
+    const failure =
+      row.missing ??
+      (row.a.error && `ERROR in A: ${row.a.error}`) ??
+      (row.b.error && `ERROR in B: ${row.b.error}`);
+    if (failure) lines.push(`| ${row.scenario} | ${size} | ${failure} | | | | | | | |`);
+    else
+      lines.push(
+        `| ${row.scenario} | ${size} | ${fmt(row.a.usPerRequest, 0)} | ${fmt(row.b.usPerRequest, 0)} | ${fmt(ratio(row), 2)}x | ${fmt(row.a.rps, 0)} | ${fmt(row.b.rps, 0)} | ${fmt(row.a.p50, 2)} | ${fmt(row.b.p50, 2)} | ${rounds(row.a)}; ${rounds(row.b)} |`,
+      );
+  }
+  lines.push('', `Run took ${((Date.now() - started) / 1000).toFixed(0)} s.`, '');
+  const failed = results.filter((row) => row.missing || row.a.error || row.b.error).length;
+  // The size is named only when there are several, to keep the line short in the usual case.
+  const label = (row) =>
+    row.size && SETTINGS.sizes.length > 1 && AB_SIZED.includes(row.scenario)
+      ? `${row.scenario} ${sizeLabel(row.size)}`
+      : row.scenario;
+  const parts = results.map((row) =>
+    row.missing || row.a.error || row.b.error
+      ? `${label(row)} ${row.missing ? 'n/a' : 'ERROR'}`
+      : `${label(row)} A ${fmt(row.a.usPerRequest, 0)} µs/req vs B ${fmt(row.b.usPerRequest, 0)} µs/req (${fmt(ratio(row), 2)}x)`,
+  );
+  const summaryLine = `bench ab: ${parts.join(', ')}`;
+  const file = join(RESULTS, 'ab.md');
+  writeFileSync(file, lines.join('\n') + '\n' + summaryLine + '\n');
+  console.log(lines.join('\n'));
+  log(`wrote ${file.replace(ROOT + '/', '')}${failed ? `; ${failed} scenario(s) FAILED` : ''}`);
+  console.log(summaryLine);
+  return failed === 0;
 }
 
 main().then(

@@ -1,7 +1,9 @@
 /**
  * EXPLAIN (ANALYZE) of one user's task list, for every sort (both orders, first page and a deep
  * page through a cursor) and every filter, on a database of 110,000 tasks where one user owns
- * 10,000. Prints, per case, the scans PostgreSQL chose. Runs on the server DATABASE_URL names
+ * 10,000. Prints, per case, the scans PostgreSQL chose. The statements are the ones production
+ * sends: the list is read by the API's own TasksRepository.page, on an executor that explains each
+ * statement before running it. Runs on the server DATABASE_URL names
  * (in a scratch database it drops afterwards), or on a fresh embedded server when it is unset.
  *
  *   npm run explain:plans                                          # embedded PostgreSQL
@@ -13,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { pageQuery, type SortOrder } from '../src/common/paging/keyset';
+import { CursorCodec, type SortOrder } from '../src/common/paging';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { startEmbeddedDatabase } from '../src/database/embedded-database';
 import { runMigrations } from '../src/database/migrate';
+import { Sql, type SqlExecutor } from '../src/database/sql';
 import type { ListTasksQuery, TaskSort } from '../src/tasks/dto/task.dto';
-import { Task } from '../src/tasks/task.entity';
-import { TASK_SORT_SPECS, taskFilters } from '../src/tasks/task-list';
+import { TASK_SORT_SPECS, TasksRepository } from '../src/tasks/tasks.repository';
 
 const USERS = 101;
 const OWNER_TASKS = 10_000;
@@ -45,11 +47,14 @@ async function main() {
   ).initialize();
   try {
     await runMigrations(dataSource);
-    const [{ server_version: version }] = await dataSource.query('SHOW server_version');
-    const trgm = await dataSource.query(`SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'`);
-    console.log(`PostgreSQL ${version}; pg_trgm ${trgm.length ? 'installed' : 'NOT installed'}`);
-    const ownerId = await fill(dataSource);
-    await explainAll(dataSource, ownerId);
+    const sql = new Sql(dataSource);
+    const version = await sql.one<{ server_version: string }>('SHOW server_version');
+    const trgm = await sql.rows(`SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'`);
+    console.log(
+      `PostgreSQL ${version!.server_version}; pg_trgm ${trgm.length ? 'installed' : 'NOT installed'}`,
+    );
+    const ownerId = await fill(sql);
+    await explainAll(sql, ownerId);
   } finally {
     await dataSource.destroy();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -60,17 +65,17 @@ async function main() {
 }
 
 /** Users and tasks made by generate_series; returns the id of the user owning 10,000 tasks. */
-async function fill(db: DataSource): Promise<string> {
-  await db.query(
+async function fill(sql: Sql): Promise<string> {
+  await sql.execute(
     `INSERT INTO users (email, password_hash)
      SELECT 'user' || g || '@example.com', 'x' FROM generate_series(1, ${USERS}) g`,
   );
-  const [{ id: ownerId }] = await db.query(
+  const owner = await sql.one<{ id: string }>(
     `SELECT id FROM users WHERE email = 'user1@example.com'`,
   );
   const words = `ARRAY['report','invoice','meeting','groceries','deploy','review','dentist','budget']`;
   const tags = `ARRAY['work','home','q4','errand','urgent','later']`;
-  await db.query(
+  await sql.execute(
     `
     INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at)
     SELECT u.id,
@@ -85,12 +90,12 @@ async function fill(db: DataSource): Promise<string> {
            now() - ((g * 13 % 100000) || ' seconds')::interval
       FROM users u
       CROSS JOIN LATERAL generate_series(1, CASE WHEN u.id = $1 THEN ${OWNER_TASKS} ELSE ${OTHER_TASKS} END) g`,
-    [ownerId],
+    [owner!.id],
   );
-  await db.query('ANALYZE');
-  const [{ count }] = await db.query('SELECT count(*)::int AS count FROM tasks');
-  console.log(`${count} tasks, ${OWNER_TASKS} of them owned by the user listed below\n`);
-  return ownerId;
+  await sql.execute('ANALYZE');
+  const tasks = await sql.one<{ count: number }>('SELECT count(*)::int AS count FROM tasks');
+  console.log(`${tasks!.count} tasks, ${OWNER_TASKS} of them owned by the user listed below\n`);
+  return owner!.id;
 }
 
 interface Case {
@@ -99,7 +104,7 @@ interface Case {
   deep?: boolean;
 }
 
-async function explainAll(db: DataSource, ownerId: string) {
+async function explainAll(sql: Sql, ownerId: string) {
   const cases: Case[] = [];
   for (const sort of Object.keys(TASK_SORT_SPECS) as TaskSort[]) {
     for (const order of ['asc', 'desc'] as SortOrder[]) {
@@ -137,42 +142,69 @@ async function explainAll(db: DataSource, ownerId: string) {
   ];
   for (const [label, query] of filters) cases.push({ label, query });
 
+  // The owner's list exactly as TasksService reads it: its scope, then the query's filters.
+  const codec = new CursorCodec(randomBytes(32).toString('hex'));
+  const list = `/api/${ownerId}/tasks`;
   console.log('case | page query: scans (ms) | X-Total-Count query: scans (ms)');
   for (const { label, query, deep } of cases) {
-    const full: ListTasksQuery = {
+    const full = {
       status: 'all',
       sort: 'created',
       order: 'desc',
       limit: 50,
       ...query,
     } as ListTasksQuery;
-    const base = db.createQueryBuilder(Task, 'task').where('task.user_id = :ownerId', { ownerId });
-    for (const condition of taskFilters(full)) base.andWhere(condition.sql, condition.params);
-    const request = { sort: TASK_SORT_SPECS[full.sort], order: full.order, limit: full.limit };
-    let after: (string | null)[] | undefined;
     if (deep) {
-      // The cursor of page 100: the sort keys of row 5,000, as fetchPage would have issued.
-      const [row] = await pageQuery(base, { ...request, limit: 0 }, undefined)
-        .offset(4_999)
-        .limit(1)
-        .getRawMany();
-      after = request.sort.keys.map((_, index) => row[`page_key_${index}`]);
+      // Page 100: the cursor the API issues after row 4,950.
+      const skipped = await new TasksRepository(sql, codec).page(list, ownerId, {
+        ...full,
+        limit: 4_950,
+      });
+      full.cursor = skipped.nextCursor!;
     }
-    const page = await explain(db, pageQuery(base, request, after).getQueryAndParameters());
-    const count = deep ? { scans: '-', ms: 0 } : await explain(db, countQuery(base));
+    const explaining = new Explaining(sql);
+    // The repository as production builds it, on an executor that explains each statement.
+    await new TasksRepository(explaining as unknown as Sql, codec).page(list, ownerId, full);
+    const [count, page] = explaining.plans;
     console.log(
-      `${label} | ${page.scans} (${page.ms} ms) | ${count.scans}${deep ? '' : ` (${count.ms} ms)`}`,
+      `${label} | ${page.scans} (${page.ms} ms) | ${deep ? '-' : `${count.scans} (${count.ms} ms)`}`,
     );
   }
 }
 
-function countQuery(base: ReturnType<DataSource['createQueryBuilder']>): [string, unknown[]] {
-  return base.clone().select('COUNT(DISTINCT(task.id))', 'cnt').getQueryAndParameters();
+interface Plan {
+  /** The scan nodes of the plan, with their index. */
+  scans: string;
+  /** Execution time. */
+  ms: number;
 }
 
-/** The scan nodes of the plan (with their index) and the execution time. */
-async function explain(db: DataSource, [sql, params]: [string, unknown[]]) {
-  const [{ 'QUERY PLAN': plan }] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+/** Runs each statement after recording its plan, so the pager goes on as in production. */
+class Explaining implements SqlExecutor {
+  readonly plans: Plan[] = [];
+
+  constructor(private readonly sql: Sql) {}
+
+  async rows<T>(text: string, parameters?: unknown[]): Promise<T[]> {
+    this.plans.push(await explain(this.sql, text, parameters));
+    return this.sql.rows<T>(text, parameters);
+  }
+
+  async one<T>(text: string, parameters?: unknown[]): Promise<T | undefined> {
+    return (await this.rows<T>(text, parameters))[0];
+  }
+
+  async execute(text: string, parameters?: unknown[]): Promise<number> {
+    this.plans.push(await explain(this.sql, text, parameters));
+    return this.sql.execute(text, parameters);
+  }
+}
+
+async function explain(sql: Sql, text: string, parameters?: unknown[]): Promise<Plan> {
+  const [{ 'QUERY PLAN': plan }] = await sql.rows<{ 'QUERY PLAN': Record<string, any>[] }>(
+    `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+    parameters,
+  );
   const scans: string[] = [];
   const walk = (node: Record<string, any>) => {
     if (/Scan/.test(node['Node Type'])) {

@@ -21,7 +21,7 @@ function encodeCursor(scope, values) {
   return `${payload}.${mac.subarray(0, 16).toString('base64url')}`;
 }
 
-// TasksService.get: fixed SQL, no TypeORM (src/tasks/tasks.service.ts GET_ONE_SQL).
+// TasksRepository.findOne: fixed SQL, no TypeORM (src/tasks/tasks.repository.ts GET_ONE_SQL).
 const TASK_COLUMNS = [
   'id',
   'user_id',

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ConfigError, type AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import { Sql } from '../database/sql';
+import { AdminUsersRepository } from './admin-users.repository';
 import { AuditLogService } from './audit-log.service';
 
 /** Any fixed number: instances starting together on one database bootstrap one at a time. */
@@ -19,7 +20,8 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly sql: Sql,
+    private readonly users: AdminUsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditLogService,
   ) {}
@@ -27,17 +29,12 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { adminEmail: email, adminPassword: password } = this.config;
     if (!email) return;
-    await this.dataSource.transaction(async (db) => {
-      await db.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
-      const [existing]: { id: string; role: string }[] = await db.query(
-        `SELECT id, role FROM users WHERE lower(email) = $1`,
-        [email],
-      );
+    await this.sql.transaction(async (tx) => {
+      await this.users.lockBootstrap(tx, BOOTSTRAP_LOCK);
+      const existing = await this.users.findByEmail(tx, email);
       if (existing?.role === 'admin') return;
       if (existing) {
-        await db.query(`UPDATE users SET role = 'admin', updated_at = now() WHERE id = $1`, [
-          existing.id,
-        ]);
+        await this.users.setRole(tx, existing.id, 'admin');
       } else if (!password) {
         throw new ConfigError(
           'ADMIN_PASSWORD',
@@ -46,13 +43,8 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       }
       const id =
         existing?.id ??
-        (
-          await db.query<{ id: string }[]>(
-            `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, 'admin') RETURNING id`,
-            [email, await this.hasher.hash(password!)],
-          )
-        )[0].id;
-      await this.audit.record(db, {
+        (await this.users.insertAdmin(tx, email, await this.hasher.hash(password!)));
+      await this.audit.record(tx, {
         actorId: null,
         action: 'user.bootstrap_admin',
         targetType: 'user',

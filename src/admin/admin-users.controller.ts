@@ -1,28 +1,16 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import type { AuthUser } from '../auth/auth-user';
-import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
+import { ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
-import { setPageHeaders } from '../common/paging';
+import { PageOf } from '../common/response';
 import { uuidParam } from '../common/uuid';
 import { ListTasksQuery, TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
 import { AdminTasksService } from './admin-tasks.service';
-import { AdminUsersService } from './admin-users.service';
+import { Deletes, Lockout, OnUser, UserChange } from './admin-users.decorators';
+import { AdminUsersService, toAdminUserResponse } from './admin-users.service';
 import { AdminUserResponse, BanUserDto, ChangeRoleDto, ListUsersQuery } from './dto/admin.dto';
 
 @AdminOnly()
@@ -37,37 +25,27 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'List and search users', operationId: 'listUsers' })
   @ApiOkResponse({ type: [AdminUserResponse] })
   @ApiProblems(400)
-  async list(
-    @Query() query: ListUsersQuery,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<AdminUserResponse[]> {
-    const page = await this.users.list(query);
-    setPageHeaders(reply, request.url, page);
-    return page.items;
+  async list(@Query() query: ListUsersQuery): Promise<PageOf<AdminUserResponse>> {
+    return PageOf.of(await this.users.list(query), toAdminUserResponse);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One user', operationId: 'getUser' })
   @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @OnUser()
   get(@Param('id', uuidParam('id')) id: string): Promise<AdminUserResponse> {
     return this.users.get(id);
   }
 
   @Patch(':id/role')
-  @ApiOperation({
+  @UserChange({
     summary: 'Change a role',
     description:
       'Applies on the next request, even with an old token. Setting the role it already has changes nothing. ' +
       'An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).',
     operationId: 'changeUserRole',
   })
-  @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
-  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
+  @Lockout()
   changeRole(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -77,19 +55,15 @@ export class AdminUsersController {
   }
 
   @Post(':id/ban')
-  @HttpCode(200)
-  @ApiOperation({
+  @UserChange({
     summary: 'Ban a user',
     description:
       'Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. ' +
       'Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
     operationId: 'banUser',
   })
+  @Lockout()
   @ApiBody({ type: BanUserDto, required: false })
-  @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
-  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
   ban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -99,15 +73,11 @@ export class AdminUsersController {
   }
 
   @Post(':id/unban')
-  @HttpCode(200)
-  @ApiOperation({
+  @UserChange({
     summary: 'Unban a user',
     description: 'Restores login. Unbanning a user who is not banned changes nothing.',
     operationId: 'unbanUser',
   })
-  @ApiOkResponse({ type: AdminUserResponse })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
   unban(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -116,17 +86,14 @@ export class AdminUsersController {
   }
 
   @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({
+  @Deletes({
     summary: 'Delete a user with all its tasks and logins',
     description:
       'The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).',
     operationId: 'deleteUser',
   })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
-  @ApiProblem(409, 'Yourself (SELF_ACTION) or the last admin (LAST_ADMIN)')
+  @OnUser()
+  @Lockout()
   async remove(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,
@@ -137,30 +104,22 @@ export class AdminUsersController {
   @Get(':id/tasks')
   @ApiOperation({ summary: "A user's tasks", operationId: 'listUserTasks' })
   @ApiOkResponse({ type: [TaskResponse] })
-  @ApiProblems(400)
-  @ApiProblem(404, 'No such user (USER_NOT_FOUND)')
+  @OnUser()
   async listTasks(
     @Param('id', uuidParam('id')) id: string,
     @Query() query: ListTasksQuery,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse[]> {
-    const page = await this.tasks.listOfUser(id, query);
-    setPageHeaders(reply, request.url, page);
-    return page.items.map(toTaskResponse);
+  ): Promise<PageOf<TaskResponse>> {
+    return PageOf.of(await this.tasks.listOfUser(id, query), toTaskResponse);
   }
 
   @Delete(':id/tasks/:task_id')
-  @HttpCode(204)
-  @ApiOperation({
+  @Deletes({
     summary: "Delete one of a user's tasks",
     description:
       "404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.",
     operationId: 'deleteUserTask',
   })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400)
-  @ApiProblem(404, "No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)")
+  @OnUser("No such user (USER_NOT_FOUND), or the task is not that user's (TASK_NOT_FOUND)")
   async removeTask(
     @CurrentUser() admin: AuthUser,
     @Param('id', uuidParam('id')) id: string,

@@ -1,7 +1,8 @@
 import { ProblemException } from '../common/problem';
 import { ListUsersQuery } from './dto/admin.dto';
 import { orderTerms } from '../common/paging';
-import { refuseLockout, USER_SORT_SPECS, userFilters } from './admin-users.service';
+import { USER_SORT_SPECS, userFilters } from './admin-users.repository';
+import { refuseLockout } from './admin-users.service';
 
 describe('refuseLockout', () => {
   const ACTOR = 'a';

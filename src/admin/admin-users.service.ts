@@ -1,63 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { CursorCodec, fetchPage, type Condition, type Page, type SortSpec } from '../common/paging';
+import type { Page } from '../common/paging';
 import { conflict, forbidden, notFound } from '../common/problem';
-import { likePattern } from '../tasks/task-list';
-import { User, type Role } from '../users/user.entity';
+import { Sql, type SqlExecutor } from '../database/sql';
+import type { Role } from '../users/user.entity';
+import {
+  AdminUsersRepository,
+  type AdminTarget,
+  type AdminUserRow,
+} from './admin-users.repository';
 import { AuditLogService } from './audit-log.service';
-import { AdminUserResponse, ListUsersQuery, type UserSort } from './dto/admin.dto';
+import { AdminUserResponse, ListUsersQuery } from './dto/admin.dto';
 
 export const userNotFound = () => notFound('USER_NOT_FOUND', 'No such user.');
-
-const ADMIN_USER_COLUMNS = `
-  u.id, u.email, u.name, u.role, u.banned, u.ban_reason, u.last_login_at, u.created_at, u.updated_at,
-  (SELECT count(*)::int FROM tasks t WHERE t.user_id = u.id) AS task_count`;
-
-interface AdminUserRow {
-  id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  banned: boolean;
-  ban_reason: string | null;
-  last_login_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  task_count: number;
-}
-
-/** A user as a mutation sees it, read under its row lock. */
-interface Target {
-  id: string;
-  email: string;
-  role: Role;
-  banned: boolean;
-}
-
-const byId = { sql: 'u.id' };
-
-/** The users list's sorts; each ends with the id so paging is stable. */
-export const USER_SORT_SPECS: Record<UserSort, SortSpec> = {
-  created: { name: 'created', keys: [{ sql: 'u.created_at' }, byId] },
-  email: { name: 'email', keys: [{ sql: 'u.email' }, byId] },
-  // Users who never logged in sort last in both orders, like tasks without a due date.
-  last_login: { name: 'last_login', keys: [{ sql: 'u.last_login_at', nullable: true }, byId] },
-};
-
-/** The users list filters as SQL conditions over the alias `u`. */
-export function userFilters(query: Partial<ListUsersQuery>): Condition[] {
-  const conditions: Condition[] = [];
-  if (query.q) {
-    conditions.push({
-      sql: `(u.email ILIKE :q ESCAPE '\\' OR u.name ILIKE :q ESCAPE '\\')`,
-      params: { q: likePattern(query.q) },
-    });
-  }
-  if (query.role) conditions.push({ sql: 'u.role = :role', params: { role: query.role } });
-  if (query.status)
-    conditions.push({ sql: query.status === 'banned' ? 'u.banned' : 'NOT u.banned' });
-  return conditions;
-}
 
 /**
  * Oversight of accounts. Every change runs in one transaction with its audit entry, after
@@ -67,136 +21,82 @@ export function userFilters(query: Partial<ListUsersQuery>): Condition[] {
 @Injectable()
 export class AdminUsersService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly sql: Sql,
+    private readonly users: AdminUsersRepository,
     private readonly audit: AuditLogService,
-    private readonly cursors: CursorCodec,
   ) {}
 
-  /** One page of users (keyset paging, see common/paging), each with its task count. */
-  async list(query: ListUsersQuery): Promise<Page<AdminUserResponse>> {
-    const builder = this.dataSource.createQueryBuilder(User, 'u');
-    for (const condition of userFilters(query)) builder.andWhere(condition.sql, condition.params);
-    const page = await fetchPage(
-      builder,
-      {
-        list: '/api/admin/users',
-        sort: USER_SORT_SPECS[query.sort],
-        order: query.order,
-        limit: query.limit,
-        cursor: query.cursor,
-      },
-      this.cursors,
-    );
-    const counts = await this.taskCounts(page.items.map((user) => user.id));
-    return {
-      ...page,
-      items: page.items.map((user) =>
-        toAdminUserResponse({
-          id: user.id,
-          email: user.email,
-          name: user.name,
-          role: user.role,
-          banned: user.banned,
-          ban_reason: user.banReason,
-          last_login_at: user.lastLoginAt,
-          created_at: user.createdAt,
-          updated_at: user.updatedAt,
-          task_count: counts.get(user.id) ?? 0,
-        }),
-      ),
-    };
+  /** One page of users, each with its task count. */
+  list(query: ListUsersQuery): Promise<Page<AdminUserRow>> {
+    return this.users.list(query);
   }
 
-  private async taskCounts(userIds: string[]): Promise<Map<string, number>> {
-    if (!userIds.length) return new Map();
-    const rows: { user_id: string; n: number }[] = await this.dataSource.query(
-      `SELECT user_id, count(*)::int AS n FROM tasks WHERE user_id = ANY($1) GROUP BY user_id`,
-      [userIds],
-    );
-    return new Map(rows.map((row) => [row.user_id, row.n]));
-  }
-
-  async get(id: string, db: EntityManager = this.dataSource.manager): Promise<AdminUserResponse> {
-    const [row]: AdminUserRow[] = await db.query(
-      `SELECT ${ADMIN_USER_COLUMNS} FROM users u WHERE u.id = $1`,
-      [id],
-    );
+  async get(id: string, db: SqlExecutor = this.sql): Promise<AdminUserResponse> {
+    const row = await this.users.findOne(db, id);
     if (!row) throw userNotFound();
     return toAdminUserResponse(row);
   }
 
   changeRole(actorId: string, targetId: string, role: Role): Promise<AdminUserResponse> {
-    return this.change(actorId, targetId, async (db, target, activeAdmins) => {
+    return this.change(actorId, targetId, async (tx, target, activeAdmins) => {
       if (target.role === role) return;
       if (role !== 'admin') refuseLockout(actorId, target, activeAdmins, 'demote');
-      await db.query(`UPDATE users SET role = $2, updated_at = now() WHERE id = $1`, [
-        target.id,
-        role,
-      ]);
-      await this.audit.record(db, {
-        actorId,
-        action: 'user.role_changed',
-        targetType: 'user',
-        targetId: target.id,
-        details: { from: target.role, to: role },
+      await this.users.setRole(tx, target.id, role);
+      await this.recordOn(tx, actorId, target, 'user.role_changed', {
+        from: target.role,
+        to: role,
       });
     });
   }
 
   /** Ends every login of the user at once: its access tokens fail the per-request check. */
   ban(actorId: string, targetId: string, reason: string | null): Promise<AdminUserResponse> {
-    return this.change(actorId, targetId, async (db, target, activeAdmins) => {
+    return this.change(actorId, targetId, async (tx, target, activeAdmins) => {
       refuseLockout(actorId, target, activeAdmins, 'ban');
       if (target.banned) return;
-      await db.query(
-        `UPDATE users SET banned = true, ban_reason = $2, banned_at = now(), updated_at = now()
-          WHERE id = $1`,
-        [target.id, reason],
-      );
-      const [, revoked] = await db.query(
-        `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
-        [target.id],
-      );
-      await this.audit.record(db, {
-        actorId,
-        action: 'user.banned',
-        targetType: 'user',
-        targetId: target.id,
-        details: { reason, sessions_revoked: revoked },
+      const revoked = await this.users.ban(tx, target.id, reason);
+      await this.recordOn(tx, actorId, target, 'user.banned', {
+        reason,
+        sessions_revoked: revoked,
       });
     });
   }
 
   /** Restores login; the logins the ban ended stay ended. */
   unban(actorId: string, targetId: string): Promise<AdminUserResponse> {
-    return this.change(actorId, targetId, async (db, target) => {
+    return this.change(actorId, targetId, async (tx, target) => {
       if (!target.banned) return;
-      await db.query(
-        `UPDATE users SET banned = false, ban_reason = NULL, banned_at = NULL, updated_at = now()
-          WHERE id = $1`,
-        [target.id],
-      );
-      await this.audit.record(db, {
-        actorId,
-        action: 'user.unbanned',
-        targetType: 'user',
-        targetId: target.id,
+      await this.users.unban(tx, target.id);
+      await this.recordOn(tx, actorId, target, 'user.unbanned');
+    });
+  }
+
+  /** Its tasks, logins and refresh tokens go with it; audit entries stay. */
+  async remove(actorId: string, targetId: string): Promise<void> {
+    await this.inAdminTransaction(actorId, targetId, async (tx, target, activeAdmins) => {
+      refuseLockout(actorId, target, activeAdmins, 'delete');
+      await this.users.remove(tx, target.id);
+      await this.recordOn(tx, actorId, target, 'user.deleted', {
+        email: target.email,
+        role: target.role,
       });
     });
   }
 
-  /** Its tasks, logins and refresh tokens go by ON DELETE CASCADE; audit entries stay. */
-  async remove(actorId: string, targetId: string): Promise<void> {
-    await this.inAdminTransaction(actorId, targetId, async (db, target, activeAdmins) => {
-      refuseLockout(actorId, target, activeAdmins, 'delete');
-      await db.query(`DELETE FROM users WHERE id = $1`, [target.id]);
-      await this.audit.record(db, {
-        actorId,
-        action: 'user.deleted',
-        targetType: 'user',
-        targetId: target.id,
-        details: { email: target.email, role: target.role },
-      });
+  /** The audit entry of a change to `target`, in the change's transaction. */
+  private recordOn(
+    tx: SqlExecutor,
+    actorId: string,
+    target: AdminTarget,
+    action: string,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(tx, {
+      actorId,
+      action,
+      targetType: 'user',
+      targetId: target.id,
+      details,
     });
   }
 
@@ -204,36 +104,30 @@ export class AdminUsersService {
   private change(
     actorId: string,
     targetId: string,
-    apply: (db: EntityManager, target: Target, activeAdmins: string[]) => Promise<void>,
+    apply: (tx: SqlExecutor, target: AdminTarget, activeAdmins: string[]) => Promise<void>,
   ): Promise<AdminUserResponse> {
-    return this.inAdminTransaction(actorId, targetId, async (db, target, activeAdmins) => {
-      await apply(db, target, activeAdmins);
-      return this.get(target.id, db);
+    return this.inAdminTransaction(actorId, targetId, async (tx, target, activeAdmins) => {
+      await apply(tx, target, activeAdmins);
+      return this.get(target.id, tx);
     });
   }
 
   /**
-   * Locks every admin row (in id order, so concurrent changes queue instead of deadlocking),
-   * then re-checks inside the lock that the caller is still an active admin: of two admins
-   * demoting each other at once, the second finds it is no longer one.
+   * Locks every admin row, then re-checks inside the lock that the caller is still an active
+   * admin: of two admins demoting each other at once, the second finds it is no longer one.
    */
   private inAdminTransaction<T>(
     actorId: string,
     targetId: string,
-    work: (db: EntityManager, target: Target, activeAdmins: string[]) => Promise<T>,
+    work: (tx: SqlExecutor, target: AdminTarget, activeAdmins: string[]) => Promise<T>,
   ): Promise<T> {
-    return this.dataSource.transaction(async (db) => {
-      const admins: { id: string; banned: boolean }[] = await db.query(
-        `SELECT id, banned FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`,
-      );
+    return this.sql.transaction(async (tx) => {
+      const admins = await this.users.lockAdmins(tx);
       const activeAdmins = admins.filter((admin) => !admin.banned).map((admin) => admin.id);
       if (!activeAdmins.includes(actorId)) throw forbidden('You are no longer an admin.');
-      const [target]: Target[] = await db.query(
-        `SELECT id, email, role, banned FROM users WHERE id = $1 FOR UPDATE`,
-        [targetId],
-      );
+      const target = await this.users.lockTarget(tx, targetId);
       if (!target) throw userNotFound();
-      return work(db, target, activeAdmins);
+      return work(tx, target, activeAdmins);
     });
   }
 }
@@ -241,7 +135,7 @@ export class AdminUsersService {
 /** Administration stays reachable: never zero active admins, and no admin disarms itself. */
 export function refuseLockout(
   actorId: string,
-  target: Target,
+  target: AdminTarget,
   activeAdmins: string[],
   verb: string,
 ) {

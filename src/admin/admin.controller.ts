@@ -1,9 +1,9 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import { ApiProblems } from '../common/api-problems.decorator';
-import { PageQuery, setPageHeaders } from '../common/paging';
+import { PageQuery } from '../common/paging';
+import { PageOf } from '../common/response';
 import { TaskResponse } from '../tasks/dto/task.dto';
 import { toTaskResponse } from '../tasks/task.mapper';
 import { AdminTasksService } from './admin-tasks.service';
@@ -23,14 +23,8 @@ export class AdminController {
   @ApiOperation({ summary: "Every user's tasks", operationId: 'listAllTasks' })
   @ApiOkResponse({ type: [TaskResponse] })
   @ApiProblems(400)
-  async listTasks(
-    @Query() query: AdminListTasksQuery,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse[]> {
-    const page = await this.tasks.list(query);
-    setPageHeaders(reply, request.url, page);
-    return page.items.map(toTaskResponse);
+  async listTasks(@Query() query: AdminListTasksQuery): Promise<PageOf<TaskResponse>> {
+    return PageOf.of(await this.tasks.list(query), toTaskResponse);
   }
 
   @Get('stats')
@@ -48,13 +42,7 @@ export class AdminController {
   @ApiOperation({ summary: 'Every admin change, newest first', operationId: 'listAuditLog' })
   @ApiOkResponse({ type: [AuditEntryResponse] })
   @ApiProblems(400)
-  async auditLog(
-    @Query() query: PageQuery,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<AuditEntryResponse[]> {
-    const page = await this.audit.list(query);
-    setPageHeaders(reply, request.url, page);
-    return page.items.map(toAuditEntryResponse);
+  async auditLog(@Query() query: PageQuery): Promise<PageOf<AuditEntryResponse>> {
+    return PageOf.of(await this.audit.list(query), toAuditEntryResponse);
   }
 }

@@ -1,24 +1,26 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
 import { cursorCodecProvider } from '../common/paging';
-import { Task } from '../tasks/task.entity';
+import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersRepository } from './admin-users.repository';
 import { AdminUsersService } from './admin-users.service';
 import { AdminController } from './admin.controller';
-import { AuditEntry } from './audit-entry.entity';
+import { AuditLogRepository } from './audit-log.repository';
 import { AuditLogService } from './audit-log.service';
 
 @Module({
-  imports: [AuthModule, TypeOrmModule.forFeature([AuditEntry, Task])],
+  imports: [AuthModule, TasksModule],
   controllers: [AdminUsersController, AdminController],
   providers: [
     AdminUsersService,
+    AdminUsersRepository,
     AdminTasksService,
     AuditLogService,
+    AuditLogRepository,
     AdminBootstrap,
     RolesGuard,
     cursorCodecProvider,

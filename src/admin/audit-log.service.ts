@@ -1,53 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
-import { AuditEntry, AuditTargetType } from './audit-entry.entity';
-import { CursorCodec, fetchPage, type Page, type PageQuery, type SortSpec } from '../common/paging';
+import type { Page, PageQuery } from '../common/paging';
+import { AuditEntry } from './audit-entry.entity';
+import { AuditLogRepository, type AuditRecord } from './audit-log.repository';
 import { AuditEntryResponse } from './dto/admin.dto';
+import type { SqlExecutor } from '../database/sql';
 
-export interface AuditRecord {
-  actorId: string | null;
-  action: string;
-  targetType: AuditTargetType;
-  targetId: string;
-  details?: Record<string, unknown>;
-}
-
-/** id breaks ties between entries of the same instant (one transaction can write several). */
-const NEWEST_FIRST: SortSpec = {
-  name: 'created',
-  keys: [{ sql: 'entry.created_at' }, { sql: 'entry.id' }],
-};
+export type { AuditRecord } from './audit-log.repository';
 
 @Injectable()
 export class AuditLogService {
-  constructor(
-    @InjectRepository(AuditEntry) private readonly entries: Repository<AuditEntry>,
-    private readonly cursors: CursorCodec,
-  ) {}
+  constructor(private readonly entries: AuditLogRepository) {}
 
   /** Takes the change's own transaction: the entry exists exactly when the change does. */
-  async record(db: EntityManager, entry: AuditRecord): Promise<void> {
-    await db.query(
-      `INSERT INTO audit_log (actor_id, action, target_type, target_id, details)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [entry.actorId, entry.action, entry.targetType, entry.targetId, entry.details ?? {}],
-    );
+  record(tx: SqlExecutor, entry: AuditRecord): Promise<void> {
+    return this.entries.insert(tx, entry);
   }
 
-  /** Newest first (keyset paging, see common/paging). */
+  /** Newest first. */
   list(query: PageQuery): Promise<Page<AuditEntry>> {
-    return fetchPage(
-      this.entries.createQueryBuilder('entry'),
-      {
-        list: '/api/admin/audit-log',
-        sort: NEWEST_FIRST,
-        order: 'desc',
-        limit: query.limit,
-        cursor: query.cursor,
-      },
-      this.cursors,
-    );
+    return this.entries.list(query.limit, query.cursor);
   }
 }
 

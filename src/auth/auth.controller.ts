@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -7,36 +8,37 @@ import {
   Param,
   Patch,
   Post,
-  Req,
   UseGuards,
 } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
 import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { uuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
 import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
+import { Client, type ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse, UpdateMeDto } from './dto/auth.dto';
 import { ChangePasswordDto, RefreshDto, SessionInfo } from './dto/session.dto';
 import { Public } from './public.decorator';
 import { SessionsService } from './sessions.service';
 import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
-import { ClientInfo } from './tokens.service';
 
-const clientInfo = (request: FastifyRequest): ClientInfo => ({
-  userAgent: request.headers['user-agent']?.slice(0, 500) ?? null,
-  ip: request.ip ?? null,
-});
+/** No token, but the shared per-address budget of register, login and refresh. */
+const PublicRateLimited = () =>
+  applyDecorators(Public(), UseGuards(AuthRateLimitGuard), ApiProblems(429));
 
+/** Answers a SessionResponse: a new pair of tokens. */
+const PairIssued = () => applyDecorators(HttpCode(200), ApiOkResponse({ type: SessionResponse }));
+
+// Security, 401 on protected routes and 400/413/415 on routes with a body come from
+// finishDocument (openapi/openapi-document.ts): only what is particular to a route is here.
 @ApiTags('Auth')
 @Controller('api/auth')
 export class AuthController {
@@ -45,21 +47,18 @@ export class AuthController {
     private readonly sessions: SessionsService,
   ) {}
 
-  @Public()
-  @UseGuards(AuthRateLimitGuard)
   @Post('register')
+  @PublicRateLimited()
   @ApiOperation({ summary: 'Create an account and log in', operationId: 'register' })
   @ApiCreatedResponse({ type: SessionResponse })
-  @ApiProblems(400, 413, 415, 429)
   @ApiProblem(409, 'An account with this email already exists (EMAIL_TAKEN)')
-  register(@Body() dto: RegisterDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
-    return this.auth.register(dto, clientInfo(request));
+  register(@Body() dto: RegisterDto, @Client() client: ClientInfo): Promise<SessionResponse> {
+    return this.auth.register(dto, client);
   }
 
-  @Public()
-  @UseGuards(AuthRateLimitGuard)
   @Post('login')
-  @HttpCode(200)
+  @PublicRateLimited()
+  @PairIssued()
   @ApiOperation({
     summary: 'Log in with email and password',
     description:
@@ -68,21 +67,18 @@ export class AuthController {
       'is 429 with Retry-After, even with the right password, until the window ends.',
     operationId: 'login',
   })
-  @ApiOkResponse({ type: SessionResponse })
-  @ApiProblems(400, 429)
   @ApiProblem(
     401,
     'Unknown email or wrong password, the same answer for both (INVALID_CREDENTIALS)',
   )
   @ApiProblem(403, 'Right password, but the account is banned (ACCOUNT_BANNED)')
-  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponse> {
-    return this.auth.login(dto, clientInfo(request));
+  login(@Body() dto: LoginDto, @Client() client: ClientInfo): Promise<SessionResponse> {
+    return this.auth.login(dto, client);
   }
 
-  @Public()
-  @UseGuards(AuthRateLimitGuard)
   @Post('refresh')
-  @HttpCode(200)
+  @PublicRateLimited()
+  @PairIssued()
   @ApiOperation({
     summary: 'Exchange a refresh token for a new pair',
     description:
@@ -93,8 +89,6 @@ export class AuthController {
       'token of it stops working. A grace of 0 makes every token single-use.',
     operationId: 'refresh',
   })
-  @ApiOkResponse({ type: SessionResponse })
-  @ApiProblems(400, 429)
   @ApiProblem(
     401,
     'The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)',
@@ -103,8 +97,8 @@ export class AuthController {
     return this.sessions.refresh(dto.refresh_token);
   }
 
-  @Public()
   @Post('logout')
+  @Public()
   @HttpCode(204)
   @ApiOperation({
     summary: 'End the login of a refresh token',
@@ -115,7 +109,6 @@ export class AuthController {
     operationId: 'logout',
   })
   @ApiNoContentResponse({ description: 'Logged out' })
-  @ApiProblems(400)
   @ApiProblem(
     401,
     'The refresh token is invalid, expired, already used past its grace or revoked (UNAUTHENTICATED)',
@@ -126,7 +119,6 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(204)
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Change your password',
     description:
@@ -135,7 +127,6 @@ export class AuthController {
     operationId: 'changePassword',
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiProblems(400)
   @ApiProblem(
     401,
     'No valid token (UNAUTHENTICATED), or current_password is wrong (INVALID_CREDENTIALS)',
@@ -144,34 +135,32 @@ export class AuthController {
   changePassword(
     @CurrentUser() user: AuthUser,
     @Body() dto: ChangePasswordDto,
-    @Req() request: FastifyRequest,
+    @Client() client: ClientInfo,
   ): Promise<void> {
-    return this.auth.changePassword(user, dto, clientInfo(request));
+    return this.auth.changePassword(user, dto, client);
   }
 
   @Get('sessions')
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Your active logins',
     description: '`current` marks the login of the access token making this request.',
     operationId: 'listSessions',
   })
   @ApiOkResponse({ type: [SessionInfo] })
-  @ApiProblems(401)
   listSessions(@CurrentUser() user: AuthUser): Promise<SessionInfo[]> {
     return this.sessions.list(user.id, user.sessionId);
   }
 
   @Delete('sessions/:id')
   @HttpCode(204)
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'End one of your logins',
     description: "Its refresh token and access tokens stop working at once. Someone else's is 404.",
     operationId: 'revokeSession',
   })
   @ApiNoContentResponse({ description: 'Login ended' })
-  @ApiProblems(400, 401)
+  // No body, so finishDocument adds no 400: this one is the path id's.
+  @ApiProblems(400)
   @ApiProblem(404, 'No such login of yours (SESSION_NOT_FOUND)')
   revokeSession(
     @CurrentUser() user: AuthUser,
@@ -181,19 +170,15 @@ export class AuthController {
   }
 
   @Get('me')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'The current user', operationId: 'getMe' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiProblems(401)
   me(@CurrentUser() user: AuthUser): Promise<UserResponse> {
     return this.auth.me(user.id);
   }
 
   @Patch('me')
-  @ApiBearerAuth()
   @ApiOperation({ summary: 'Change your display name', operationId: 'updateMe' })
   @ApiOkResponse({ type: UserResponse })
-  @ApiProblems(400, 401)
   updateMe(@CurrentUser() user: AuthUser, @Body() dto: UpdateMeDto): Promise<UserResponse> {
     return this.auth.updateMe(user.id, dto.name);
   }

@@ -10,6 +10,7 @@ import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
+import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { ThrottlingModule } from './throttling/throttling.module';
 import { TokensService } from './tokens.service';
@@ -33,10 +34,11 @@ import { TokensService } from './tokens.service';
     AuthService,
     TokensService,
     SessionsService,
+    SessionsRepository,
     PasswordHasher,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [TokensService, PasswordHasher],
+  exports: [PasswordHasher],
 })
 export class AuthModule {}

@@ -1,16 +1,17 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { conflict, ProblemException, unauthenticated } from '../common/problem';
+import { Sql } from '../database/sql';
 import { UserResponse, toUserResponse } from '../users/dto/user.response';
-import { isUniqueViolation, UsersService } from '../users/users.service';
-import { LoginDto, RegisterDto, SessionResponse } from './dto/auth.dto';
-import { PasswordHasher } from './password-hasher';
-import { ClientInfo, TokensService } from './tokens.service';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import type { AuthUser } from './auth-user';
+import type { ClientInfo } from './client-info';
+import { LoginDto, RegisterDto, SessionResponse } from './dto/auth.dto';
 import { ChangePasswordDto } from './dto/session.dto';
-import { SessionsService } from './sessions.service';
+import { PasswordHasher } from './password-hasher';
+import { SessionsRepository } from './sessions.repository';
 import { LoginThrottle } from './throttling/login-throttle';
+import { TokensService } from './tokens.service';
 
 const invalidCredentials = (detail = 'Email or password is wrong.') =>
   new ProblemException(HttpStatus.UNAUTHORIZED, 'INVALID_CREDENTIALS', detail);
@@ -21,28 +22,26 @@ const accountBanned = () =>
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly users: UsersService,
+    private readonly sql: Sql,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokensService,
-    private readonly sessions: SessionsService,
     private readonly throttle: LoginThrottle,
   ) {}
 
+  /** The account, its first login and its first token pair, in one transaction. */
   async register(dto: RegisterDto, client: ClientInfo): Promise<SessionResponse> {
     const passwordHash = await this.hasher.hash(dto.password);
-    try {
-      return await this.dataSource.transaction(async (db) => {
-        const user = await db.save(
-          db.create(User, { email: dto.email, passwordHash, name: dto.name ?? null }),
-        );
-        return this.tokens.startSession(db, user, client);
+    return this.sql.transaction(async (tx) => {
+      const user = await this.users.create(tx, {
+        email: dto.email,
+        passwordHash,
+        name: dto.name ?? null,
       });
-    } catch (error) {
-      if (isUniqueViolation(error))
-        throw conflict('EMAIL_TAKEN', 'An account with this email already exists.');
-      throw error;
-    }
+      if (!user) throw conflict('EMAIL_TAKEN', 'An account with this email already exists.');
+      return this.tokens.startSession(tx, user, client);
+    });
   }
 
   /**
@@ -51,20 +50,15 @@ export class AuthService {
    */
   async login(dto: LoginDto, client: ClientInfo): Promise<SessionResponse> {
     await this.throttle.attempt(dto.email, client.ip);
-    const user = await this.users.findByEmailForLogin(dto.email);
+    const user = await this.users.findByEmailWithPassword(dto.email);
     const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !passwordMatches) throw invalidCredentials();
     await this.throttle.succeeded(dto.email, client.ip);
     if (user.banned) throw accountBanned();
-    const session = await this.dataSource.transaction(async (db) => {
-      await db.update(
-        User,
-        { id: user.id },
-        { lastLoginAt: () => 'now()', updatedAt: () => 'updated_at' },
-      );
-      return this.tokens.startSession(db, user, client);
+    return this.sql.transaction(async (tx) => {
+      await this.users.recordLogin(tx, user.id);
+      return this.tokens.startSession(tx, user, client);
     });
-    return session;
   }
 
   /**
@@ -77,12 +71,7 @@ export class AuthService {
     dto: ChangePasswordDto,
     client: ClientInfo,
   ): Promise<void> {
-    const user = await this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.id = :id', { id: caller.id })
-      .getOne();
+    const user = await this.users.findByIdWithPassword(caller.id);
     if (!user) throw unauthenticated();
     await this.throttle.attempt(user.email, client.ip);
     if (!(await this.hasher.verify(user.passwordHash, dto.current_password))) {
@@ -90,24 +79,22 @@ export class AuthService {
     }
     await this.throttle.succeeded(user.email, client.ip);
     const passwordHash = await this.hasher.hash(dto.new_password);
-    await this.dataSource.transaction(async (db) => {
-      await db.query(
-        `UPDATE users SET password_hash = $2, token_version = token_version + 1, updated_at = now()
-          WHERE id = $1`,
-        [user.id, passwordHash],
-      );
-      await this.sessions.revokeOthers(db, user.id, caller.sessionId);
+    await this.sql.transaction(async (tx) => {
+      await this.users.changePassword(tx, user.id, passwordHash);
+      await this.sessions.revokeOthers(tx, user.id, caller.sessionId);
     });
   }
 
   async me(userId: string): Promise<UserResponse> {
-    const user = await this.users.findById(userId);
-    if (!user) throw unauthenticated();
-    return toUserResponse(user);
+    return this.responseOf(await this.users.findById(userId));
   }
 
   async updateMe(userId: string, name: string): Promise<UserResponse> {
-    const user = await this.users.updateName(userId, name);
+    return this.responseOf(await this.users.updateName(userId, name));
+  }
+
+  /** The caller's own account; gone (deleted by an admin meanwhile) is a 401 like a bad token. */
+  private responseOf(user: User | undefined): UserResponse {
     if (!user) throw unauthenticated();
     return toUserResponse(user);
   }

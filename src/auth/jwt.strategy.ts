@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 import type { AppConfig } from '../config/config';
 import { unauthenticated } from '../common/problem';
 import { isUuid } from '../common/uuid';
-import { UsersService } from '../users/users.service';
+import { UsersRepository } from '../users/users.repository';
 import {
   ACCESS_TOKEN_TYPE,
   AccessTokenClaims,
@@ -29,7 +29,7 @@ interface CompleteToken {
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    private readonly users: UsersService,
+    private readonly users: UsersRepository,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),

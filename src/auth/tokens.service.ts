@@ -1,19 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { SqlExecutor } from '../database/sql';
 import { User } from '../users/user.entity';
 import { toUserResponse } from '../users/dto/user.response';
 import { ACCESS_TOKEN_TYPE, JWT_AUDIENCE, JWT_ISSUER } from './auth-user';
+import type { ClientInfo } from './client-info';
 import { SessionResponse } from './dto/auth.dto';
-import { RefreshToken, Session } from './session.entity';
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ip: string | null;
-}
+import { SessionsRepository } from './sessions.repository';
 
 export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest();
 
@@ -23,23 +19,22 @@ export class TokensService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jwt: JwtService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   /** Starts a login (session) for the user and returns its first token pair. */
-  async startSession(db: EntityManager, user: User, client: ClientInfo): Promise<SessionResponse> {
-    const session = await db.save(
-      db.create(Session, { userId: user.id, userAgent: client.userAgent, ip: client.ip }),
-    );
-    return this.issuePair(db, user, session.id);
+  async startSession(db: SqlExecutor, user: User, client: ClientInfo): Promise<SessionResponse> {
+    return this.issuePair(db, user, await this.sessions.create(db, user.id, client));
   }
 
-  async issuePair(db: EntityManager, user: User, sessionId: string): Promise<SessionResponse> {
+  async issuePair(db: SqlExecutor, user: User, sessionId: string): Promise<SessionResponse> {
     const refreshToken = randomBytes(32).toString('base64url');
-    await db.insert(RefreshToken, {
+    await this.sessions.addRefreshToken(
+      db,
       sessionId,
-      tokenHash: hashRefreshToken(refreshToken),
-      expiresAt: new Date(Date.now() + this.config.jwtRefreshTtlSeconds * 1000),
-    });
+      hashRefreshToken(refreshToken),
+      new Date(Date.now() + this.config.jwtRefreshTtlSeconds * 1000),
+    );
     return {
       user: toUserResponse(user),
       access_token: await this.signAccessToken(user, sessionId),
@@ -49,7 +44,10 @@ export class TokensService {
     };
   }
 
-  signAccessToken(user: Pick<User, 'id' | 'tokenVersion'>, sessionId: string): Promise<string> {
+  private signAccessToken(
+    user: Pick<User, 'id' | 'tokenVersion'>,
+    sessionId: string,
+  ): Promise<string> {
     return this.jwt.signAsync(
       { sid: sessionId, ver: user.tokenVersion },
       {

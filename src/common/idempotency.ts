@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
-import { HttpStatus, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import {
+  createParamDecorator,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  Logger,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { Sql, type SqlExecutor } from '../database/sql';
+import { IdempotencyRepository } from './idempotency.repository';
 import { ProblemException, validationFailed } from './problem';
-
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
+import { WithHeaders } from './response';
 
 const KEY_FORMAT = /^[\x21-\x7E]{1,255}$/;
 const PURGE_EVERY_MS = 60 * 60 * 1000;
@@ -43,6 +48,18 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** A response that can be stored and replayed: its status is its own, not left to the route. */
+export type ReplayableResponse<T> = WithHeaders<T> & { readonly status: number };
+
+/**
+ * The body as the client sent it, before the DTO's transforms: what tells a retry (the same
+ * JSON, whatever its key order or spacing) from a different request under the same key.
+ */
+export const SentBody = createParamDecorator(
+  (_: unknown, context: ExecutionContext) =>
+    context.switchToHttp().getRequest<FastifyRequest>().body,
+);
+
 /**
  * Idempotency-Key: the first request with a key runs, and its response is stored with the key in
  * the same transaction as what it wrote, so either both exist or neither does. A concurrent
@@ -52,54 +69,28 @@ function canonicalJson(value: unknown): string {
  */
 @Injectable()
 export class IdempotencyStore implements OnModuleInit, OnModuleDestroy {
-  static readonly RETENTION = '24 hours';
   private readonly logger = new Logger('Idempotency');
   private purgeTimer?: NodeJS.Timeout;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly keys: IdempotencyRepository,
+  ) {}
 
-  async once(
+  /** Runs `handler` in the key's transaction, or replays what it answered the first time. */
+  once<T>(
     userId: string,
     key: string,
     hash: string,
-    handler: (manager: EntityManager) => Promise<StoredResponse>,
-  ): Promise<StoredResponse & { replayed: boolean }> {
-    return this.dataSource.transaction(async (manager) => {
-      const claimed: unknown[] = await manager.query(
-        `INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, key) DO UPDATE
-            SET request_hash = EXCLUDED.request_hash, created_at = now(),
-                response_status = NULL, response_headers = NULL, response_body = NULL
-          WHERE idempotency_keys.created_at < now() - interval '${IdempotencyStore.RETENTION}'
-         RETURNING 1`,
-        [userId, key, hash],
-      );
-      if (claimed.length > 0) {
-        const response = await handler(manager);
-        await manager.query(
-          `UPDATE idempotency_keys
-              SET response_status = $3, response_headers = $4::jsonb, response_body = $5::json
-            WHERE user_id = $1 AND key = $2`,
-          [
-            userId,
-            key,
-            response.status,
-            JSON.stringify(response.headers),
-            JSON.stringify(response.body),
-          ],
-        );
-        return { ...response, replayed: false };
+    handler: (tx: SqlExecutor) => Promise<ReplayableResponse<T>>,
+  ): Promise<WithHeaders<T>> {
+    return this.sql.transaction(async (tx) => {
+      if (await this.keys.claim(tx, userId, key, hash)) {
+        const response = await handler(tx);
+        await this.keys.saveResponse(tx, userId, key, response);
+        return response;
       }
-      const [stored] = (await manager.query(
-        `SELECT request_hash, response_status, response_headers, response_body
-           FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-        [userId, key],
-      )) as {
-        request_hash: string;
-        response_status: number | null;
-        response_headers: Record<string, string> | null;
-        response_body: unknown;
-      }[];
+      const stored = await this.keys.find(tx, userId, key);
       if (stored && stored.request_hash !== hash) {
         throw new ProblemException(
           HttpStatus.UNPROCESSABLE_ENTITY,
@@ -115,24 +106,17 @@ export class IdempotencyStore implements OnModuleInit, OnModuleDestroy {
           { headers: { 'retry-after': '1' } },
         );
       }
-      return {
-        status: stored.response_status,
-        headers: stored.response_headers ?? {},
-        body: stored.response_body,
-        replayed: true,
-      };
+      return new WithHeaders(
+        stored.response_body as T,
+        { ...stored.response_headers, 'idempotent-replayed': 'true' },
+        stored.response_status,
+      );
     });
   }
 
   /** Deletes keys older than the retention period; returns how many. */
-  async purgeExpired(): Promise<number> {
-    const [{ deleted }] = (await this.dataSource.query(
-      `WITH gone AS (
-         DELETE FROM idempotency_keys
-          WHERE created_at < now() - interval '${IdempotencyStore.RETENTION}' RETURNING 1)
-       SELECT count(*)::int AS deleted FROM gone`,
-    )) as { deleted: number }[];
-    return deleted;
+  purgeExpired(): Promise<number> {
+    return this.keys.deleteExpired();
   }
 
   onModuleInit() {

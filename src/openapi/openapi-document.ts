@@ -125,6 +125,10 @@ function finishOperation(operation: Operation) {
     };
   }
   operation.responses = sortKeys(responses);
+  // Keys in one order, whether a decorator emitted `security` or it was only added above.
+  const ordered = sortKeys({ ...operation });
+  for (const key of Object.keys(operation)) delete operation[key];
+  Object.assign(operation, ordered);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { ReplayableResponse } from '../common/idempotency';
 import { WithHeaders } from '../common/response';
 import { TaskResponse } from './dto/task.dto';
 import { Task } from './task.entity';
@@ -26,3 +27,11 @@ export const etagOf = (task: Pick<Task, 'version'>) => `"${task.version}"`;
 /** A task as a route answers it: the body, and its version as the ETag. */
 export const taggedTask = (task: Task) =>
   new WithHeaders(toTaskResponse(task), { etag: etagOf(task) });
+
+/** A new task as create answers it: 201, with its URL and ETag. */
+export const createdTask = (task: Task) =>
+  new WithHeaders(
+    toTaskResponse(task),
+    { location: `/api/${task.userId}/tasks/${task.id}`, etag: etagOf(task) },
+    201,
+  ) as ReplayableResponse<TaskResponse>;

@@ -5,17 +5,13 @@ import {
   Get,
   Headers,
   HttpCode,
-  Param,
   Patch,
   Post,
   Put,
   Query,
-  Req,
-  Res,
   UseInterceptors,
 } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiCreatedResponse,
   ApiHeader,
@@ -25,14 +21,18 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
-import { IdempotencyStore, parseIdempotencyKey, requestHash } from '../common/idempotency';
+import {
+  IdempotencyStore,
+  parseIdempotencyKey,
+  requestHash,
+  SentBody,
+} from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
 import { PageOf, WithHeaders } from '../common/response';
-import { uuidParam } from '../common/uuid';
+import type { SqlExecutor } from '../database/sql';
 import {
   ClearCompletedQuery,
   ClearCompletedResponse,
@@ -43,42 +43,22 @@ import {
   UpdateTaskDto,
 } from './dto/task.dto';
 import { OwnershipInterceptor } from './ownership.interceptor';
-import { etagOf, taggedTask, toTaskResponse } from './task.mapper';
+import { createdTask, taggedTask, toTaskResponse } from './task.mapper';
+import {
+  ETAG,
+  IfMatch,
+  TaggedTaskResponse,
+  TaskId,
+  TaskNotFound,
+  TaskUpdate,
+  TaskWrite,
+} from './task-routes.decorator';
 import { TasksService } from './tasks.service';
 
-const PAGE_HEADERS = {
-  'X-Total-Count': { description: 'Number of matching tasks', schema: { type: 'integer' } },
-  Link: {
-    description:
-      'When there is a next page: `<url>; rel="next"`, this request with `cursor` set (same filters, sort and limit)',
-    schema: { type: 'string' },
-  },
-};
-const IF_MATCH = {
-  name: 'If-Match',
-  required: false,
-  description:
-    'An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.',
-};
-const ETAG = {
-  ETag: { description: 'Current version of the task (for If-Match)', schema: { type: 'string' } },
-};
-const TASK_NOT_FOUND = 'No such task, or not yours (TASK_NOT_FOUND)';
-const STALE = [
-  412,
-  'If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version',
-  {
-    ETag: {
-      description: 'Current version of the task',
-      schema: { type: 'string', example: '"4"' },
-    },
-  },
-] as const;
+type TaskAnswer = Promise<WithHeaders<TaskResponse>>;
 
 @ApiTags('Tasks')
-@ApiBearerAuth()
 @ApiParam({ name: 'user_id', description: "Your own user id, or 'me'", example: 'me' })
-@ApiProblems(401)
 @ApiProblem(403, "{user_id} is not your id nor 'me' (FORBIDDEN), admins included")
 @UseInterceptors(OwnershipInterceptor)
 @Controller('api/:user_id/tasks')
@@ -90,7 +70,7 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'List your tasks', operationId: 'listTasks' })
-  @ApiOkResponse({ type: [TaskResponse], headers: PAGE_HEADERS })
+  @ApiOkResponse({ type: [TaskResponse] })
   @ApiProblems(400)
   async list(
     @CurrentUser() user: AuthUser,
@@ -126,7 +106,6 @@ export class TasksController {
       },
     },
   })
-  @ApiProblems(400, 413, 415)
   @ApiProblem(
     409,
     'A request with this Idempotency-Key is still being processed (IDEMPOTENCY_KEY_IN_PROGRESS): retry after Retry-After',
@@ -141,35 +120,17 @@ export class TasksController {
     422,
     'This Idempotency-Key was already used with a different body (IDEMPOTENCY_KEY_REUSED)',
   )
-  async create(
+  create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateTaskDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<unknown> {
+    @SentBody() sent: unknown,
+  ): TaskAnswer {
     const key = parseIdempotencyKey(idempotencyKey);
-    if (key === undefined) {
-      const task = await this.tasks.create(user.id, dto);
-      reply.header('location', `/api/${user.id}/tasks/${task.id}`).header('etag', etagOf(task));
-      return toTaskResponse(task);
-    }
-    const response = await this.idempotency.once(
-      user.id,
-      key,
-      requestHash(request.body),
-      async (manager) => {
-        const task = await this.tasks.create(user.id, dto, manager);
-        return {
-          status: 201,
-          headers: { location: `/api/${user.id}/tasks/${task.id}`, etag: etagOf(task) },
-          body: toTaskResponse(task),
-        };
-      },
-    );
-    reply.status(response.status).headers(response.headers);
-    if (response.replayed) reply.header('idempotent-replayed', 'true');
-    return response.body;
+    const create = async (db?: SqlExecutor) =>
+      createdTask(await this.tasks.create(user.id, dto, db));
+    if (key === undefined) return create();
+    return this.idempotency.once(user.id, key, requestHash(sent), create);
   }
 
   @Delete()
@@ -188,64 +149,45 @@ export class TasksController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get one of your tasks', operationId: 'getTask' })
-  @ApiOkResponse({ type: TaskResponse, headers: ETAG })
+  @TaggedTaskResponse()
   @ApiProblems(400)
-  @ApiProblem(404, TASK_NOT_FOUND)
-  async get(
-    @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-  ): Promise<WithHeaders<TaskResponse>> {
+  @TaskNotFound()
+  async get(@CurrentUser() user: AuthUser, @TaskId() id: string): TaskAnswer {
     return taggedTask(await this.tasks.get(user.id, id));
   }
 
   @Put(':id')
-  @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'replaceTask' })
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 413, 415)
-  @ApiProblem(404, TASK_NOT_FOUND)
-  @ApiProblem(...STALE)
+  @TaskUpdate('replaceTask')
   put(
     @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @TaskId() id: string,
     @Body() dto: UpdateTaskDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse> {
-    return this.update(user, id, dto, ifMatch, reply);
+    @IfMatch() ifMatch: string | undefined,
+  ): TaskAnswer {
+    return this.update(user, id, dto, ifMatch);
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Update a task (fields given only)', operationId: 'updateTask' })
-  @ApiHeader(IF_MATCH)
-  @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400, 413, 415)
-  @ApiProblem(404, TASK_NOT_FOUND)
-  @ApiProblem(...STALE)
+  @TaskUpdate('updateTask')
   async update(
     @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @TaskId() id: string,
     @Body() dto: UpdateTaskDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse> {
-    const task = await this.tasks.update(user.id, id, dto, parseIfMatch(ifMatch));
-    reply.header('etag', etagOf(task));
-    return toTaskResponse(task);
+    @IfMatch() ifMatch: string | undefined,
+  ): TaskAnswer {
+    return taggedTask(await this.tasks.update(user.id, id, dto, parseIfMatch(ifMatch)));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a task', operationId: 'deleteTask' })
-  @ApiHeader(IF_MATCH)
+  @TaskWrite()
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(400)
-  @ApiProblem(404, TASK_NOT_FOUND)
-  @ApiProblem(...STALE)
   async remove(
     @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
-    @Headers('if-match') ifMatch: string | undefined,
+    @TaskId() id: string,
+    @IfMatch() ifMatch: string | undefined,
   ): Promise<void> {
     await this.tasks.remove(user.id, id, parseIfMatch(ifMatch));
   }
@@ -256,22 +198,17 @@ export class TasksController {
     operationId: 'completeTask',
   })
   @ApiHeader({ name: 'Content-Type', required: false })
-  @ApiHeader(IF_MATCH)
   // No body toggles.
   @ApiBody({ type: CompleteTaskDto, required: false })
-  @ApiOkResponse({ type: TaskResponse, headers: ETAG })
-  @ApiProblems(400)
-  @ApiProblem(404, TASK_NOT_FOUND)
-  @ApiProblem(...STALE)
+  @TaskWrite()
+  @TaggedTaskResponse()
   async complete(
     @CurrentUser() user: AuthUser,
-    @Param('id', uuidParam('id')) id: string,
+    @TaskId() id: string,
     @Body() dto: CompleteTaskDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<TaskResponse> {
-    const task = await this.tasks.setCompleted(user.id, id, dto?.completed, parseIfMatch(ifMatch));
-    reply.header('etag', etagOf(task));
-    return toTaskResponse(task);
+    @IfMatch() ifMatch: string | undefined,
+  ): TaskAnswer {
+    const expected = parseIfMatch(ifMatch);
+    return taggedTask(await this.tasks.setCompleted(user.id, id, dto.completed, expected));
   }
 }

@@ -1,15 +1,21 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyRepository } from '../common/idempotency.repository';
 import { IdempotencyStore } from '../common/idempotency';
 import { cursorCodecProvider } from '../common/paging';
 import { TasksController } from './tasks.controller';
+import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
-import { Task } from './task.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Task])],
   controllers: [TasksController],
-  providers: [TasksService, IdempotencyStore, cursorCodecProvider],
-  exports: [TasksService],
+  providers: [
+    TasksService,
+    TasksRepository,
+    IdempotencyStore,
+    IdempotencyRepository,
+    cursorCodecProvider,
+  ],
+  // The admin's task lists and stats.
+  exports: [TasksRepository],
 })
 export class TasksModule {}

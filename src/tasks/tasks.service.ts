@@ -1,66 +1,45 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
 import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
-import { CursorCodec, type Page } from '../common/paging';
+import type { Page } from '../common/paging';
 import { notFound } from '../common/problem';
-import { Sql } from '../database/sql';
+import type { SqlExecutor } from '../database/sql';
 import { CreateTaskDto, ListTasksQuery, UpdateTaskDto } from './dto/task.dto';
-import { fetchTaskPage } from './task-list';
 import { etagOf } from './task.mapper';
-import { taskFromRow, taskRowSql, type TaskRow } from './task-row';
 import { Task } from './task.entity';
+import { TasksRepository, type TaskChanges } from './tasks.repository';
 
 export const taskNotFound = () => notFound('TASK_NOT_FOUND', 'No such task.');
 
-/** GET one task is the hottest read: fixed SQL, mapped straight to the entity. */
-const GET_ONE_SQL = `SELECT ${taskRowSql()} FROM tasks WHERE id = $1 AND user_id = $2`;
-
 /**
- * The owner's tasks. Every query is filtered by the owner id in SQL, so another user's task is
- * indistinguishable from a missing one (404), whatever the layers above decided.
+ * The owner's tasks. The repository filters every query by the owner id, so another user's task
+ * is indistinguishable from a missing one (404), whatever the layers above decided.
  */
 @Injectable()
 export class TasksService {
-  constructor(
-    @InjectRepository(Task) private readonly tasks: Repository<Task>,
-    private readonly cursors: CursorCodec,
-    private readonly sql: Sql,
-  ) {}
+  constructor(private readonly tasks: TasksRepository) {}
 
   /** One page of the owner's tasks matching the filters (keyset paging, see common/paging). */
   list(ownerId: string, query: ListTasksQuery): Promise<Page<Task>> {
-    return fetchTaskPage(
-      `/api/${ownerId}/tasks`,
-      [{ sql: 'task.user_id = :ownerId', params: { ownerId } }],
-      query,
-      this.cursors,
-      this.sql,
-    );
+    return this.tasks.page(`/api/${ownerId}/tasks`, ownerId, query);
   }
 
   async get(ownerId: string, id: string): Promise<Task> {
-    const [row] = await this.sql.rows<TaskRow>(GET_ONE_SQL, [id, ownerId]);
-    if (!row) throw taskNotFound();
-    return taskFromRow(row);
+    const task = await this.tasks.findOne(ownerId, id);
+    if (!task) throw taskNotFound();
+    return task;
   }
 
-  /** `manager`: inside a caller's transaction (an Idempotency-Key claim). */
-  create(ownerId: string, dto: CreateTaskDto, manager?: EntityManager): Promise<Task> {
-    const completed = dto.completed ?? false;
-    const tasks = manager ? manager.getRepository(Task) : this.tasks;
-    return tasks.save(
-      tasks.create({
-        userId: ownerId,
-        title: dto.title,
-        description: dto.description ?? null,
-        completed,
-        completedAt: completed ? new Date() : null,
-        priority: dto.priority ?? 'medium',
-        dueDate: dto.due_date ?? null,
-        tags: dto.tags ?? [],
-      }),
-    );
+  /** `db`: inside a caller's transaction (an Idempotency-Key claim). */
+  create(ownerId: string, dto: CreateTaskDto, db?: SqlExecutor): Promise<Task> {
+    const task = {
+      title: dto.title,
+      description: dto.description ?? null,
+      completed: dto.completed ?? false,
+      priority: dto.priority ?? 'medium',
+      dueDate: dto.due_date ?? null,
+      tags: dto.tags ?? [],
+    };
+    return this.tasks.insert(ownerId, task, db);
   }
 
   /** Applies the given fields in one conditional UPDATE: the owner check and the write are atomic. */
@@ -70,24 +49,22 @@ export class TasksService {
     dto: UpdateTaskDto,
     expected?: VersionPrecondition,
   ): Promise<Task> {
-    const changes: Record<string, unknown> = {};
-    if (dto.title !== undefined) changes.title = dto.title;
-    if (dto.description !== undefined) changes.description = dto.description;
-    if (dto.priority !== undefined) changes.priority = dto.priority;
-    if (dto.due_date !== undefined) changes.dueDate = dto.due_date;
-    if (dto.tags !== undefined) changes.tags = dto.tags;
-    if (dto.completed !== undefined) {
-      changes.completed = dto.completed;
-      changes.completedAt = () => (dto.completed ? 'COALESCE(completed_at, now())' : 'NULL');
-    }
-    if (Object.keys(changes).length === 0) {
+    const changes: TaskChanges = {
+      title: dto.title,
+      description: dto.description,
+      completed: dto.completed,
+      priority: dto.priority,
+      dueDate: dto.due_date,
+      tags: dto.tags,
+    };
+    if (Object.values(changes).every((value) => value === undefined)) {
       const task = await this.get(ownerId, id);
       if (Array.isArray(expected) && !expected.includes(task.version)) {
         throw preconditionFailed(etagOf(task));
       }
       return task;
     }
-    return this.writeOne(ownerId, id, changes, expected);
+    return this.written(ownerId, id, this.tasks.update(ownerId, id, changes, expected));
   }
 
   /** Flips `completed`, or sets it when a value is given (then a retry changes nothing more). */
@@ -97,65 +74,32 @@ export class TasksService {
     completed?: boolean,
     expected?: VersionPrecondition,
   ): Promise<Task> {
-    if (completed === undefined) {
-      return this.writeOne(
-        ownerId,
-        id,
-        {
-          completed: () => 'NOT completed',
-          completedAt: () => 'CASE WHEN completed THEN NULL ELSE now() END',
-        },
-        expected,
-      );
-    }
-    return this.update(ownerId, id, { completed }, expected);
+    if (completed !== undefined) return this.update(ownerId, id, { completed }, expected);
+    return this.written(ownerId, id, this.tasks.toggleCompleted(ownerId, id, expected));
   }
 
   /** The If-Match check is part of the DELETE itself: a stale version deletes nothing. */
   async remove(ownerId: string, id: string, expected?: VersionPrecondition): Promise<void> {
-    const builder = this.tasks
-      .createQueryBuilder()
-      .delete()
-      .from(Task)
-      .where('id = :id AND user_id = :ownerId', { id, ownerId });
-    if (Array.isArray(expected))
-      builder.andWhere('version = ANY(:versions)', { versions: expected });
-    const result = await builder.execute();
-    if (!result.affected) throw await this.missingOrStale(ownerId, id);
+    if (!(await this.tasks.delete(ownerId, id, expected))) {
+      throw await this.missingOrStale(ownerId, id);
+    }
   }
 
-  /** "Clear completed": one statement, returning how many went. */
-  async clearCompleted(ownerId: string): Promise<number> {
-    const result = await this.tasks.delete({ userId: ownerId, completed: true });
-    return result.affected ?? 0;
+  /** "Clear completed": how many went. */
+  clearCompleted(ownerId: string): Promise<number> {
+    return this.tasks.deleteCompleted(ownerId);
   }
 
-  /** One conditional UPDATE: owner, and If-Match version when given, are checked by the write. */
-  private async writeOne(
-    ownerId: string,
-    id: string,
-    changes: Record<string, unknown>,
-    expected?: VersionPrecondition,
-  ): Promise<Task> {
-    const builder = this.tasks
-      .createQueryBuilder()
-      .update(Task)
-      .set({ ...changes, version: () => 'version + 1', updatedAt: () => 'now()' })
-      .where('id = :id AND user_id = :ownerId', { id, ownerId });
-    if (Array.isArray(expected))
-      builder.andWhere('version = ANY(:versions)', { versions: expected });
-    const result = await builder.returning('*').execute();
-    const row = (result.raw as TaskRow[])[0];
-    if (!row) throw await this.missingOrStale(ownerId, id);
-    return taskFromRow(row);
+  /** The task a conditional write returned, or why it matched no row. */
+  private async written(ownerId: string, id: string, write: Promise<Task | undefined>) {
+    const task = await write;
+    if (!task) throw await this.missingOrStale(ownerId, id);
+    return task;
   }
 
   /** After a write that matched no row: 412 when the task is there (its version moved on), else 404. */
   private async missingOrStale(ownerId: string, id: string) {
-    const current = await this.tasks.findOne({
-      select: { id: true, version: true },
-      where: { id, userId: ownerId },
-    });
-    return current ? preconditionFailed(etagOf(current)) : taskNotFound();
+    const version = await this.tasks.versionOf(ownerId, id);
+    return version === undefined ? taskNotFound() : preconditionFailed(etagOf({ version }));
   }
 }

@@ -1,14 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  buildMessage,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUUID,
-  ValidateBy,
-  ValidateIf,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
 import { PageQuery } from '../../common/paging';
 import { CodePointLength, Trim } from '../../common/validation';
 import { ListTasksQuery, ORDERS } from '../../tasks/dto/task.dto';
@@ -23,16 +15,6 @@ export const USER_STATUSES = ['active', 'banned'] as const;
 const BlankIsAbsent = () =>
   Transform(({ value }) => (typeof value === 'string' && value.trim() === '' ? undefined : value));
 
-/** PostgreSQL text cannot hold U+0000: refused as input rather than failing in the database. */
-const NoNulCharacter = () =>
-  ValidateBy({
-    name: 'noNulCharacter',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && !value.includes('\u0000'),
-      defaultMessage: buildMessage((each) => `${each}$property must not contain the NUL character`),
-    },
-  });
-
 export class ListUsersQuery extends PageQuery {
   @ApiPropertyOptional({
     description:
@@ -42,9 +24,9 @@ export class ListUsersQuery extends PageQuery {
   @IsOptional()
   @BlankIsAbsent()
   @Trim()
-  @NoNulCharacter()
   // A blank q never gets here (it is absent), so the documented minimum is none.
   @CodePointLength(0, 254)
+  // Validators run bottom-up and stop at the first error: a non-string is told it must be one.
   @IsString()
   q?: string;
 
@@ -97,11 +79,15 @@ export class BanUserDto {
   })
   @ValidateIf((_, value) => value !== undefined && value !== null)
   @Trim()
-  @NoNulCharacter()
   @CodePointLength(0, 500)
+  // Bottom-up, like q's: the type first.
   @IsString()
   reason?: string | null;
 }
+
+/** A count in a response: an integer, with an example. */
+const ApiCount = (example: number, description?: string) =>
+  ApiProperty({ type: 'integer', example, ...(description ? { description } : {}) });
 
 export class AdminUserResponse extends UserResponse {
   @ApiProperty({ example: false })
@@ -113,36 +99,32 @@ export class AdminUserResponse extends UserResponse {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_login_at: string | null;
 
-  @ApiProperty({ type: 'integer', example: 3, description: 'Number of tasks the user owns' })
+  @ApiCount(3, 'Number of tasks the user owns')
   task_count: number;
 }
 
 export class UserStats {
-  @ApiProperty({ type: 'integer', example: 12 })
+  @ApiCount(12)
   total: number;
 
-  @ApiProperty({ type: 'integer', example: 1 })
+  @ApiCount(1)
   admins: number;
 
-  @ApiProperty({ type: 'integer', example: 0 })
+  @ApiCount(0)
   banned: number;
 }
 
 export class TaskStats {
-  @ApiProperty({ type: 'integer', example: 40 })
+  @ApiCount(40)
   total: number;
 
-  @ApiProperty({ type: 'integer', example: 25 })
+  @ApiCount(25)
   completed: number;
 
-  @ApiProperty({ type: 'integer', example: 15 })
+  @ApiCount(15)
   pending: number;
 
-  @ApiProperty({
-    type: 'integer',
-    example: 2,
-    description: 'Pending tasks whose due date has passed',
-  })
+  @ApiCount(2, 'Pending tasks whose due date has passed')
   overdue: number;
 }
 

@@ -4,6 +4,9 @@ import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validato
 import { CodePointLength, Trim } from '../../common/validation';
 import { UserResponse } from '../../users/dto/user.response';
 
+// class-validator runs a property's checks bottom-up and the pipe stops at the first failure
+// (stopAtFirstError): the type or format check sits lowest so it is the one reported, then lengths.
+
 /** Emails are one account however they are typed: trimmed and lower-cased. */
 const NormalizeEmail = () =>
   Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));

@@ -1,6 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, Length, MaxLength } from 'class-validator';
 
+// class-validator runs a property's checks bottom-up and the pipe stops at the first failure
+// (stopAtFirstError): the type or format check sits lowest so it is the one reported, then lengths.
 export class RefreshDto {
   @ApiProperty({
     description: 'The refresh token of the last Session',

@@ -1,19 +1,19 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
+import { Sql } from '../../database/sql';
 import { SharedThrottlerStorage } from './auth-rate-limit.guard';
 import { CounterStore } from './counter-store';
 import { LoginThrottle } from './login-throttle';
-import { PgCounterStore } from './pg-counter-store';
 import { RedisCounterStore } from './redis-counter-store';
+import { ThrottleCountersRepository } from './throttle-counters.repository';
 
 const counterStore = {
   provide: CounterStore,
-  inject: [APP_CONFIG, DataSource],
-  useFactory: (config: AppConfig, dataSource: DataSource): CounterStore =>
-    config.redisUrl ? new RedisCounterStore(config.redisUrl) : new PgCounterStore(dataSource),
+  inject: [APP_CONFIG, Sql],
+  useFactory: (config: AppConfig, sql: Sql): CounterStore =>
+    config.redisUrl ? new RedisCounterStore(config.redisUrl) : new ThrottleCountersRepository(sql),
 };
 
 @Module({ providers: [counterStore], exports: [counterStore] })

@@ -14,8 +14,9 @@ const badCursor = (message: string) => validationFailed([{ field: 'cursor', mess
 
 /**
  * Opaque, tamper-evident paging cursors: base64url(JSON) + "." + a truncated HMAC-SHA256.
- * The MAC covers the list and sort the cursor was issued for (`scope`, e.g. "tasks:due_date:asc"),
- * so a cursor edited by hand, or replayed on another sort or list, is a 400, never a wrong page.
+ * The MAC covers the list, sort and order the cursor was issued for (`scope`, built by keyset.ts:
+ * "/api/<owner id>/tasks|tasks:due_date:asc"), so a cursor edited by hand, or replayed on another
+ * list, sort or order, is a 400, never a wrong page.
  * The key is derived from the JWT secret so that no new secret has to be configured.
  */
 export class CursorCodec {

@@ -2,3 +2,4 @@ export * from './cursor';
 export * from './keyset';
 export * from './page-headers';
 export * from './page.query';
+export * from './like-pattern';

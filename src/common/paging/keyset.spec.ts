@@ -135,4 +135,17 @@ describe('fetchSqlPage', () => {
     ).rejects.toThrow();
     expect(run).not.toHaveBeenCalled();
   });
+
+  it('runs on an SqlExecutor (the pool or a transaction) as well as on a function', async () => {
+    const rows = jest.fn(async (sql: string) =>
+      sql.startsWith('SELECT count') ? [{ total: 0 }] : [],
+    );
+    const executor = { rows, one: jest.fn(), execute: jest.fn() };
+    expect(await fetchSqlPage(list, request, codec, executor as never, (row) => row.id)).toEqual({
+      items: [],
+      total: 0,
+      nextCursor: null,
+    });
+    expect(rows).toHaveBeenCalledTimes(2);
+  });
 });

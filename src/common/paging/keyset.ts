@@ -1,8 +1,8 @@
-import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { SqlExecutor } from '../../database/sql';
 import type { CursorCodec, CursorValues } from './cursor';
 
 /**
- * Keyset paging shared by every list of the API.
+ * Keyset paging shared by every list of the API (tasks, users, audit log), over plain SQL.
  *
  * A list describes each of its sorts as a `SortSpec`: SQL expressions over the query's alias,
  * most significant first, ending with a unique non-null key (the id) so that the order is total.
@@ -10,12 +10,10 @@ import type { CursorCodec, CursorValues } from './cursor';
  *
  *   const byDue: SortSpec = { name: 'tasks:due_date', keys: [
  *     { sql: 'task.due_date', nullable: true }, { sql: 'task.id' } ] };
- *   const page = await fetchPage(queryBuilderWithFilters,
- *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, codec);
- *   setPageHeaders(reply, request.url, page);
- *
- * The task lists, the hottest, use fetchSqlPage instead: the same paging over plain SQL
- * conditions, without TypeORM's query building and hydration.
+ *   const page = await fetchSqlPage(
+ *     { select: 'task.id, task.title', from: 'tasks task', where: [ownerCondition, ...filters] },
+ *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, codec, sql, fromRow);
+ *   return PageOf.of(page, toResponse); // X-Total-Count and Link are written from it
  *
  * Lists may share sorts (the admin's task lists use the owner's), so the cursor is bound to the
  * `list` as well as to the sort and order: a cursor replayed on any other list is a 400.
@@ -140,21 +138,6 @@ function pageFrom<R>(
 /** A result row as the driver returns it, keyed by the selection's aliases. */
 export type RawRow = Record<string, unknown>;
 
-/**
- * One page of `query` (which carries the filters and nothing else) as entities: the total, the
- * rows after the cursor in the requested sort, and the cursor of the next page when there is one.
- */
-export async function fetchPage<T extends ObjectLiteral>(
-  query: SelectQueryBuilder<T>,
-  request: PageRequest,
-  codec: CursorCodec,
-): Promise<Page<T>> {
-  const after = positionAfter(request, codec);
-  const total = await query.clone().getCount();
-  const { entities, raw } = await pageQuery(query, request, after).getRawAndEntities();
-  return pageFrom(raw as RawRow[], entities.slice(0, request.limit), total, request, codec);
-}
-
 /** A condition in SQL with named parameters (`:name`), as the list filters produce them. */
 export interface Condition {
   sql: string;
@@ -171,16 +154,20 @@ export interface ListSql {
 /** Runs parameterized SQL ($1, $2, ...) and returns its rows. */
 export type RunSql = (sql: string, values: unknown[]) => Promise<RawRow[]>;
 
+const rowsOf = (db: SqlExecutor | RunSql, sql: string, values: unknown[]) =>
+  typeof db === 'function' ? db(sql, values) : db.rows<RawRow>(sql, values);
+
 /**
- * fetchPage for the hottest lists (the task lists), from plain SQL run by `run` and mapped by
- * `fromRow`: no query builder, no entity hydration. TypeORM's building of the count and page
- * queries and its hydration were the largest costs of a first page after the count itself.
+ * One page of `list` (its `where` carries the scope and the filters, nothing else), run on `db`
+ * and mapped by `fromRow`: the total, the rows after the cursor in the requested sort, and the
+ * cursor of the next page when there is one. Two statements, a `count(*)` for X-Total-Count,
+ * then `limit + 1` rows, the extra one telling whether a next page exists.
  */
 export async function fetchSqlPage<R>(
   list: ListSql,
   request: PageRequest,
   codec: CursorCodec,
-  run: RunSql,
+  db: SqlExecutor | RunSql,
   fromRow: (row: RawRow) => R,
 ): Promise<Page<R>> {
   const after = positionAfter(request, codec);
@@ -188,7 +175,7 @@ export async function fetchSqlPage<R>(
     `SELECT count(*)::int AS total FROM ${list.from}${whereClause(list.where)}`,
     list.where,
   );
-  const [{ total }] = (await run(count.sql, count.values)) as { total: number }[];
+  const [{ total }] = (await rowsOf(db, count.sql, count.values)) as { total: number }[];
   const { sort, order, limit } = request;
   const where = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
   const orderBy = orderTerms(sort, order)
@@ -199,7 +186,7 @@ export async function fetchSqlPage<R>(
     `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
     where,
   );
-  const rows = await run(page.sql, page.values);
+  const rows = await rowsOf(db, page.sql, page.values);
   return pageFrom(rows, rows.slice(0, limit).map(fromRow), total, request, codec);
 }
 
@@ -225,21 +212,4 @@ export function positional(
     return `$${number}`;
   });
   return { sql: text, values };
-}
-
-/** The query for one page (limit + 1 rows, to know whether a next page exists). */
-export function pageQuery<T extends ObjectLiteral>(
-  query: SelectQueryBuilder<T>,
-  { sort, order, limit }: Pick<PageRequest, 'sort' | 'order' | 'limit'>,
-  after?: CursorValues,
-): SelectQueryBuilder<T> {
-  const paged = query.clone();
-  if (after) {
-    const seek = seekPredicate(sort, order, after);
-    paged.andWhere(seek.sql, seek.params);
-  }
-  for (const term of orderTerms(sort, order))
-    paged.addOrderBy(term.sql, term.direction, term.nulls);
-  sort.keys.forEach((key, index) => paged.addSelect(`(${key.sql})::text`, pageKey(index)));
-  return paged.limit(limit + 1);
 }

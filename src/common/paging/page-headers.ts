@@ -1,6 +1,3 @@
-import type { FastifyReply } from 'fastify';
-import type { Page } from './keyset';
-
 /**
  * The request's own path and query with `cursor` replaced: the next page keeps every filter,
  * the sort and the limit. Relative, so it stays right behind any proxy or path prefix.
@@ -10,12 +7,4 @@ export function nextPageLink(requestUrl: string, cursor: string): string {
   const params = new URLSearchParams(query);
   params.set('cursor', cursor);
   return `${path}?${params.toString()}`;
-}
-
-/** X-Total-Count always; `Link: <...>; rel="next"` while there is a next page. */
-export function setPageHeaders(reply: FastifyReply, requestUrl: string, page: Page<unknown>): void {
-  reply.header('x-total-count', String(page.total));
-  if (page.nextCursor) {
-    reply.header('link', `<${nextPageLink(requestUrl, page.nextCursor)}>; rel="next"`);
-  }
 }

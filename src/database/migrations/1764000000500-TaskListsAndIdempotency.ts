@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Must stay equal to the list query's rank expression (tasks/task-list.ts) for the index to serve it. */
+/** Must stay equal to the list query's rank expression (tasks/tasks.repository.ts) for the index to serve it. */
 const PRIORITY_RANK_SQL = `CASE priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
 
 /**

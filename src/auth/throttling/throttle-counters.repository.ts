@@ -1,20 +1,20 @@
-import { DataSource } from 'typeorm';
+import type { Sql } from '../../database/sql';
 import { CounterStore, Hit } from './counter-store';
 
 /** Expired rows are swept now and then by the hits themselves: no scheduler needed. */
 const SWEEP_PROBABILITY = 0.01;
 
-/** Counters in the `throttle_counters` table: one upsert per hit. */
-export class PgCounterStore extends CounterStore {
-  constructor(private readonly dataSource: DataSource) {
+/** The counter store on PostgreSQL: every query of `throttle_counters`, one upsert per hit. */
+export class ThrottleCountersRepository extends CounterStore {
+  constructor(private readonly sql: Sql) {
     super();
   }
 
   async hit(key: string, windowSeconds: number): Promise<Hit> {
     if (Math.random() < SWEEP_PROBABILITY) {
-      await this.dataSource.query(`DELETE FROM throttle_counters WHERE window_ends_at <= now()`);
+      await this.sql.execute(`DELETE FROM throttle_counters WHERE window_ends_at <= now()`);
     }
-    const [row] = await this.dataSource.query<{ hits: number; seconds_left: number }[]>(
+    const row = await this.sql.one<{ hits: number; seconds_left: number }>(
       `INSERT INTO throttle_counters AS c (key, hits, window_ends_at)
             VALUES ($1, 1, now() + make_interval(secs => $2))
        ON CONFLICT (key) DO UPDATE SET
@@ -24,11 +24,11 @@ export class PgCounterStore extends CounterStore {
        RETURNING hits, ceil(extract(epoch FROM window_ends_at - now()))::int AS seconds_left`,
       [key, windowSeconds],
     );
-    return { hits: row.hits, secondsLeft: Math.max(1, row.seconds_left) };
+    return { hits: row!.hits, secondsLeft: Math.max(1, row!.seconds_left) };
   }
 
   async unhit(key: string): Promise<void> {
-    await this.dataSource.query(
+    await this.sql.execute(
       `UPDATE throttle_counters SET hits = hits - 1
         WHERE key = $1 AND hits > 0 AND window_ends_at > now()`,
       [key],
@@ -36,6 +36,6 @@ export class PgCounterStore extends CounterStore {
   }
 
   async reset(key: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM throttle_counters WHERE key = $1`, [key]);
+    await this.sql.execute(`DELETE FROM throttle_counters WHERE key = $1`, [key]);
   }
 }

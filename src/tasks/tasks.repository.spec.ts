@@ -1,4 +1,5 @@
-import { likePattern, TASK_SORT_SPECS, taskFilters } from './task-list';
+import { likePattern } from '../common/paging';
+import { TASK_SORT_SPECS, taskFilters } from './tasks.repository';
 
 describe('likePattern', () => {
   it.each([

@@ -1,0 +1,306 @@
+import { Injectable } from '@nestjs/common';
+import type { StatsResponse } from '../admin/dto/admin.dto';
+import type { VersionPrecondition } from '../common/if-match';
+import {
+  CursorCodec,
+  fetchSqlPage,
+  likePattern,
+  type Condition,
+  type Page,
+  type RawRow,
+  type SortSpec,
+} from '../common/paging';
+import { Sql, type SqlExecutor } from '../database/sql';
+import type { ListTasksQuery, TaskSort } from './dto/task.dto';
+import { Task } from './task.entity';
+
+/**
+ * A row of `tasks` as pg returns it: pg already parses the columns into the entity's types
+ * (Date, string[], number), so a row maps straight to the entity.
+ */
+interface TaskRow {
+  id: string;
+  user_id: string;
+  title: string;
+  description: string | null;
+  completed: boolean;
+  completed_at: Date | null;
+  priority: Task['priority'];
+  due_date: Date | null;
+  tags: string[];
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The columns of a TaskRow, as SQL. */
+const TASK_COLUMNS =
+  'id, user_id, title, description, completed, completed_at, priority, due_date, tags, version, created_at, updated_at';
+const GET_ONE_SQL = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2`;
+
+const taskFromRow = (row: TaskRow | RawRow): Task => {
+  const task = row as TaskRow;
+  return Object.assign(new Task(), {
+    id: task.id,
+    userId: task.user_id,
+    title: task.title,
+    description: task.description,
+    completed: task.completed,
+    completedAt: task.completed_at,
+    priority: task.priority,
+    dueDate: task.due_date,
+    tags: task.tags,
+    version: task.version,
+    createdAt: task.created_at,
+    updatedAt: task.updated_at,
+  });
+};
+
+/**
+ * Must stay equal to the expression of the tasks_user_priority_idx index (migration
+ * 1764000000500) so that `sort=priority` is an index scan: high > medium > low.
+ */
+const PRIORITY_RANK_SQL = `CASE task.priority WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END`;
+
+const byId = { sql: 'task.id' };
+
+/** The owner's (and the admin's) task sorts; each ends with the id so paging is stable. */
+export const TASK_SORT_SPECS: Record<TaskSort, SortSpec> = {
+  created: { name: 'tasks:created', keys: [{ sql: 'task.created_at' }, byId] },
+  updated: { name: 'tasks:updated', keys: [{ sql: 'task.updated_at' }, byId] },
+  title: { name: 'tasks:title', keys: [{ sql: 'lower(task.title)' }, byId] },
+  due_date: { name: 'tasks:due_date', keys: [{ sql: 'task.due_date', nullable: true }, byId] },
+  priority: { name: 'tasks:priority', keys: [{ sql: PRIORITY_RANK_SQL }, byId] },
+};
+
+/** The list filters as SQL conditions over the alias `task` (the owner condition is the caller's). */
+export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
+  const conditions: Condition[] = [];
+  if (query.status === 'pending' || query.status === 'completed') {
+    conditions.push({
+      sql: 'task.completed = :completed',
+      params: { completed: query.status === 'completed' },
+    });
+  }
+  if (query.q) {
+    conditions.push({
+      sql: `(task.title ILIKE :q ESCAPE '\\' OR task.description ILIKE :q ESCAPE '\\')`,
+      params: { q: likePattern(query.q) },
+    });
+  }
+  if (query.priority) {
+    conditions.push({ sql: 'task.priority = :priority', params: { priority: query.priority } });
+  }
+  if (query.tag) {
+    conditions.push({ sql: 'task.tags @> ARRAY[:tag]::text[]', params: { tag: query.tag } });
+  }
+  if (query.due_before) {
+    conditions.push({ sql: 'task.due_date < :dueBefore', params: { dueBefore: query.due_before } });
+  }
+  if (query.due_after) {
+    conditions.push({ sql: 'task.due_date >= :dueAfter', params: { dueAfter: query.due_after } });
+  }
+  return conditions;
+}
+
+const TASK_LIST_SELECT = TASK_COLUMNS.replace(/\w+/g, (column) => `task.${column}`);
+
+/** What a new task is made of; the database fills in the id, version and timestamps. */
+export type NewTask = Pick<
+  Task,
+  'title' | 'description' | 'completed' | 'priority' | 'dueDate' | 'tags'
+>;
+
+/** The fields an update may set, each only when given. */
+export type TaskChanges = Partial<NewTask>;
+
+const COLUMN_OF: Record<keyof TaskChanges, string> = {
+  title: 'title',
+  description: 'description',
+  completed: 'completed',
+  priority: 'priority',
+  dueDate: 'due_date',
+  tags: 'tags',
+};
+
+/** First completion stamps completed_at, completing again keeps it, reopening clears it. */
+const completedAtFor = (completed: boolean) =>
+  completed ? 'COALESCE(completed_at, now())' : 'NULL';
+
+/** Flips the state; completed_at follows it (UPDATE reads the old `completed`). */
+const TOGGLE = [
+  'completed = NOT completed',
+  'completed_at = CASE WHEN completed THEN NULL ELSE now() END',
+];
+
+/** `AND version = ANY($n)` when If-Match names versions: the check is part of the write itself. */
+function versionCondition(expected: VersionPrecondition, values: unknown[]): string {
+  if (!Array.isArray(expected)) return '';
+  values.push(expected);
+  return ` AND version = ANY($${values.length})`;
+}
+
+/**
+ * Every query of tasks. The owner's are all filtered by the owner id in SQL (`WHERE id = $1 AND
+ * user_id = $2`, lists from `task.user_id = :ownerId`), so another user's task matches no row.
+ */
+@Injectable()
+export class TasksRepository {
+  constructor(
+    private readonly sql: Sql,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  /** GET one task is the hottest read: fixed SQL, mapped straight to the entity. */
+  async findOne(ownerId: string, id: string): Promise<Task | undefined> {
+    const [row] = await this.sql.rows<TaskRow>(GET_ONE_SQL, [id, ownerId]);
+    return row && taskFromRow(row);
+  }
+
+  /** Only the version: tells a stale write (412) from a missing task (404). */
+  async versionOf(ownerId: string, id: string): Promise<number | undefined> {
+    const row = await this.sql.one<{ version: number }>(
+      `SELECT version FROM tasks WHERE id = $1 AND user_id = $2`,
+      [id, ownerId],
+    );
+    return row?.version;
+  }
+
+  /**
+   * One page of a task list, the owner's or an admin's: `ownerId`'s tasks (everyone's when
+   * undefined) matching the query's filters, in its sort. `list` binds the cursors to the route.
+   */
+  page(list: string, ownerId: string | undefined, query: ListTasksQuery): Promise<Page<Task>> {
+    const scope: Condition[] =
+      ownerId === undefined ? [] : [{ sql: 'task.user_id = :ownerId', params: { ownerId } }];
+    return fetchSqlPage(
+      { select: TASK_LIST_SELECT, from: 'tasks task', where: [...scope, ...taskFilters(query)] },
+      {
+        list,
+        sort: TASK_SORT_SPECS[query.sort],
+        order: query.order,
+        limit: query.limit,
+        cursor: query.cursor,
+      },
+      this.cursors,
+      (text, values) => this.sql.rows(text, values),
+      taskFromRow,
+    );
+  }
+
+  /** `db`: a caller's transaction (an Idempotency-Key claim), else the pool. */
+  async insert(ownerId: string, task: NewTask, db: SqlExecutor = this.sql): Promise<Task> {
+    const [row] = await db.rows<TaskRow>(
+      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date, tags)
+       VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7)
+       RETURNING ${TASK_COLUMNS}`,
+      [
+        ownerId,
+        task.title,
+        task.description,
+        task.completed,
+        task.priority,
+        task.dueDate,
+        task.tags,
+      ],
+    );
+    return taskFromRow(row);
+  }
+
+  /**
+   * Sets the given fields (at least one) in one conditional UPDATE; undefined when it matched no
+   * row (missing, not the owner's, or not at an If-Match version).
+   */
+  update(
+    ownerId: string,
+    id: string,
+    changes: TaskChanges,
+    expected: VersionPrecondition,
+  ): Promise<Task | undefined> {
+    const values: unknown[] = [id, ownerId];
+    const sets: string[] = [];
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      values.push(value);
+      sets.push(`${COLUMN_OF[field as keyof TaskChanges]} = $${values.length}`);
+    }
+    if (changes.completed !== undefined)
+      sets.push(`completed_at = ${completedAtFor(changes.completed)}`);
+    return this.writeOne(sets, values, expected);
+  }
+
+  /** Flips `completed` in one conditional UPDATE, like `update`. */
+  toggleCompleted(
+    ownerId: string,
+    id: string,
+    expected: VersionPrecondition,
+  ): Promise<Task | undefined> {
+    return this.writeOne(TOGGLE, [id, ownerId], expected);
+  }
+
+  /** Whether the DELETE matched (owner, and If-Match versions when given). */
+  async delete(ownerId: string, id: string, expected: VersionPrecondition): Promise<boolean> {
+    const values: unknown[] = [id, ownerId];
+    const condition = versionCondition(expected, values);
+    return (
+      (await this.sql.execute(
+        `DELETE FROM tasks WHERE id = $1 AND user_id = $2${condition}`,
+        values,
+      )) > 0
+    );
+  }
+
+  /** "Clear completed": one statement, returning how many went. */
+  deleteCompleted(ownerId: string): Promise<number> {
+    return this.sql.execute(`DELETE FROM tasks WHERE user_id = $1 AND completed`, [ownerId]);
+  }
+
+  /** An admin's delete of one user's task: its title (for the audit entry), or undefined. */
+  async deleteOfUser(db: SqlExecutor, userId: string, id: string): Promise<string | undefined> {
+    const row = await db.one<{ title: string }>(
+      `DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING title`,
+      [id, userId],
+    );
+    return row?.title;
+  }
+
+  /** Whether the user whose tasks an admin asks for exists. */
+  async ownerExists(userId: string): Promise<boolean> {
+    return (await this.sql.one(`SELECT 1 FROM users WHERE id = $1`, [userId])) !== undefined;
+  }
+
+  /** One statement, so one snapshot (the numbers add up), whatever the number of rows. */
+  async stats(): Promise<StatsResponse> {
+    const row = await this.sql.one<StatsResponse>(
+      `SELECT
+         (SELECT json_build_object(
+                   'total', count(*),
+                   'admins', count(*) FILTER (WHERE role = 'admin'),
+                   'banned', count(*) FILTER (WHERE banned))
+            FROM users) AS users,
+         (SELECT json_build_object(
+                   'total', count(*),
+                   'completed', count(*) FILTER (WHERE completed),
+                   'pending', count(*) FILTER (WHERE NOT completed),
+                   'overdue', count(*) FILTER (WHERE NOT completed AND due_date < now()))
+            FROM tasks) AS tasks`,
+    );
+    return { users: row!.users, tasks: row!.tasks };
+  }
+
+  /** UPDATE ... RETURNING one task: every write bumps the version (the ETag) and updated_at. */
+  private async writeOne(
+    sets: string[],
+    values: unknown[],
+    expected: VersionPrecondition,
+  ): Promise<Task | undefined> {
+    const condition = versionCondition(expected, values);
+    const [row] = await this.sql.rows<TaskRow>(
+      `UPDATE tasks SET ${sets.join(', ')}, version = version + 1, updated_at = now()
+        WHERE id = $1 AND user_id = $2${condition}
+        RETURNING ${TASK_COLUMNS}`,
+      values,
+    );
+    return row && taskFromRow(row);
+  }
+}
