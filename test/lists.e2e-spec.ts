@@ -207,7 +207,11 @@ describe('Lists', () => {
     const seen: string[] = [];
     let url: string | undefined = '/api/me/lists?limit=2';
     while (url) {
-      const page = await t.http().get(url).set(user.auth).expect(200);
+      const page: { headers: Record<string, string>; body: { name: string }[] } = await t
+        .http()
+        .get(url)
+        .set(user.auth)
+        .expect(200);
       expect(page.headers['x-total-count']).toBe('6');
       seen.push(...page.body.map((list: { name: string }) => list.name));
       url = /<([^>]+)>; rel="next"/.exec(page.headers.link ?? '')?.[1];
