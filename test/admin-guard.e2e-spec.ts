@@ -1,6 +1,6 @@
 import { expectProblem, createTask, registerUser, Registered } from './support/builders';
 import { ADMIN_PASSWORD, DiscoveredRoute, fillParams, registeredRoutes } from './support/admin';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 /** The admin routes of the contract: the walk below must find at least these. */
 const CONTRACT_ROUTES = [
@@ -21,20 +21,18 @@ const CONTRACT_ROUTES = [
 const PLAUSIBLE_BODY = { role: 'admin' };
 
 describe('Every route under /api/admin is guarded', () => {
-  let t: TestApp;
+  const t = useTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
   let adminRoutes: DiscoveredRoute[];
   let plain: Registered;
   let victim: Registered;
   let victimTaskId: string;
 
   beforeAll(async () => {
-    t = await createTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
     adminRoutes = registeredRoutes(t).filter(({ path }) => path.startsWith('/api/admin'));
     plain = await registerUser(t);
     victim = await registerUser(t);
     victimTaskId = (await createTask(t, victim, { title: 'Keep me' })).id;
   });
-  afterAll(() => t.close());
 
   /** Everything an admin route could change, as one comparable value. */
   const snapshot = () =>

@@ -1,46 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
-import { ADMIN_PASSWORD, loginAdmin, registerAdmin } from './support/admin';
-import { createTestApp, TestApp } from './support/test-app';
+import { ADMIN_PASSWORD, adminApi, loginAdmin, registerAdmin } from './support/admin';
+import { insertTasks } from './support/db';
+import {
+  allPages,
+  cursorOf,
+  expectNextLinkKeeps,
+  ids,
+  nextLink,
+  tamperedMac,
+  titles,
+} from './support/paging';
+import { useTestApp } from './support/test-app';
 
-const NEXT = /<([^>]+)>; rel="next"/;
-const nextLink = (headers: Record<string, string>) => NEXT.exec(headers.link ?? '')?.[1];
-const cursorOf = (headers: Record<string, string>) =>
-  new URL(nextLink(headers)!, 'http://x').searchParams.get('cursor')!;
-
-/** Follows rel="next" from `url` to the end: every page's ids in order, and the totals seen. */
-async function allPages(t: TestApp, auth: Registered['auth'], url: string) {
-  const ids: string[] = [];
-  const totals = new Set<string>();
-  let pages = 0;
-  let next: string | undefined = url;
-  for (; next && pages < 200; pages++) {
-    const response: { body: { id: string }[]; headers: Record<string, string> } = await t
-      .http()
-      .get(next)
-      .set(auth)
-      .expect(200);
-    ids.push(...response.body.map((row) => row.id));
-    totals.add(response.headers['x-total-count']);
-    next = nextLink(response.headers);
-  }
-  return { ids, totals: [...totals], pages };
-}
-
-const ids = (rows: { id: string }[]) => rows.map((row) => row.id);
-const titles = (body: { title: string }[]) => body.map((task) => task.title);
 const ORDERS = ['asc', 'desc'] as const;
 const TASK_SORTS = ['created', 'updated', 'title', 'due_date', 'priority'];
 const bothOrders = <T>(values: T[]) => values.flatMap((value) => ORDERS.map((o) => [value, o]));
 
 describe('Admin lists: keyset paging, filters, cursors bound to their list', () => {
-  let t: TestApp;
+  const t = useTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
   let admin: Registered;
   let owner: Registered;
   let second: Registered;
 
   beforeAll(async () => {
-    t = await createTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
     admin = await loginAdmin(t);
     owner = await registerUser(t, { name: 'Owner' });
     second = await registerUser(t, { name: 'Second' });
@@ -56,18 +39,17 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
       await createTask(t, owner, fields);
     }
     // Exact ties (one INSERT: same created_at and updated_at, same title, some same due date).
-    await t.sql(
-      `INSERT INTO tasks (user_id, title, priority, due_date)
-       SELECT $1, 'tie', 'medium', CASE WHEN g <= 2 THEN timestamptz '2026-12-03' END
-         FROM generate_series(1, 4) g`,
-      [owner.id],
-    );
+    await insertTasks(t, owner.id, 4, (i) => ({
+      title: 'tie',
+      priority: 'medium',
+      due_date: i <= 2 ? '2026-12-03' : null,
+    }));
     await createTask(t, second, { title: 'second report', tags: ['work'], priority: 'high' });
     await createTask(t, second, { title: 'second done', completed: true, due_date: '2026-12-02' });
   });
-  afterAll(() => t.close());
 
   const get = (url: string) => t.http().get(url).set(admin.auth);
+  const asAdmin = adminApi(t, () => admin);
 
   describe('GET /api/admin/users', () => {
     beforeAll(async () => {
@@ -81,7 +63,7 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
       );
       await registerAdmin(t);
       const banned = await registerUser(t, { name: 'Banned' });
-      await t.http().post(`/api/admin/users/${banned.id}/ban`).set(admin.auth).expect(200);
+      await asAdmin.ban(banned.id).expect(200);
     });
 
     const expectedUsers = async (sort: string, order: string, where = 'TRUE') => {
@@ -113,15 +95,12 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
 
     it('last_login: users who never logged in come last in both orders, across pages', async () => {
       for (const order of ORDERS) {
-        const logins: (string | null)[] = [];
-        let next: string | undefined = `/api/admin/users?sort=last_login&order=${order}&limit=3`;
-        while (next) {
-          const response = await get(next).expect(200);
-          logins.push(
-            ...response.body.map((user: { last_login_at: string | null }) => user.last_login_at),
-          );
-          next = nextLink(response.headers);
-        }
+        const walk = await allPages(
+          t,
+          admin.auth,
+          `/api/admin/users?sort=last_login&order=${order}&limit=3`,
+        );
+        const logins: (string | null)[] = walk.rows.map((user) => user.last_login_at);
         const firstNull = logins.indexOf(null);
         expect(firstNull).toBeGreaterThan(0);
         expect(logins.slice(firstNull).every((login) => login === null)).toBe(true);
@@ -131,26 +110,11 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
     });
 
     it('the next link keeps q, role, status, sort, order and limit; the last page has none', async () => {
-      const first = await get(
-        '/api/admin/users?q=BULK&status=active&role=user&sort=email&order=asc&limit=3',
-      ).expect(200);
+      const url = '/api/admin/users?q=BULK&status=active&role=user&sort=email&order=asc&limit=3';
+      const first = await get(url).expect(200);
       expect(first.headers['x-total-count']).toBe('8');
-      const url = new URL(nextLink(first.headers)!, 'http://x');
-      expect(url.pathname).toBe('/api/admin/users');
-      expect(Object.fromEntries(url.searchParams)).toEqual({
-        q: 'BULK',
-        status: 'active',
-        role: 'user',
-        sort: 'email',
-        order: 'asc',
-        limit: '3',
-        cursor: expect.any(String),
-      });
-      const walk = await allPages(
-        t,
-        admin.auth,
-        '/api/admin/users?q=BULK&status=active&role=user&sort=email&order=asc&limit=3',
-      );
+      expectNextLinkKeeps(first.headers, url);
+      const walk = await allPages(t, admin.auth, url);
       expect(walk.ids).toEqual(await expectedUsers('email', 'asc', "email LIKE 'bulk-%'"));
       expect(walk.pages).toBe(3);
     });
@@ -324,8 +288,8 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
         [admin.id],
       );
       const user = await registerUser(t);
-      await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).expect(200);
-      await t.http().post(`/api/admin/users/${user.id}/unban`).set(admin.auth).expect(200);
+      await asAdmin.ban(user.id).expect(200);
+      await asAdmin.unban(user.id).expect(200);
     });
 
     it('rel="next" visits every entry exactly once, newest first', async () => {
@@ -344,16 +308,11 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
       const before = ids(
         await t.sql<{ id: string }>('SELECT id FROM audit_log ORDER BY created_at DESC, id DESC'),
       );
-      const seen: string[] = [];
-      let next: string | undefined = '/api/admin/audit-log?limit=3';
-      while (next) {
-        const response = await get(next).expect(200);
-        seen.push(...ids(response.body));
+      const walk = await allPages(t, admin.auth, '/api/admin/audit-log?limit=3', async () => {
         const user = await registerUser(t);
-        await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).expect(200);
-        next = nextLink(response.headers);
-      }
-      expect(seen).toEqual(before);
+        await asAdmin.ban(user.id).expect(200);
+      });
+      expect(walk.ids).toEqual(before);
     });
 
     it.each(['sort=created', 'order=asc', 'limit=0', 'cursor='])('%s is 400', async (query) => {
@@ -442,7 +401,7 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
       const forged = Buffer.from(JSON.stringify(forgedValues)).toString('base64url');
       for (const bad of [
         `${forged}.${mac}`,
-        `${payload}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`,
+        tamperedMac(cursor),
         `${payload}x.${mac}`,
         'garbage',
       ]) {
@@ -454,10 +413,7 @@ describe('Admin lists: keyset paging, filters, cursors bound to their list', () 
 
     it("a tampered cursor on a user's task list is 400", async () => {
       const url = `/api/admin/users/${owner.id}/tasks?limit=1`;
-      const [payload, mac] = (await cursorFrom(url)).split('.');
-      const response = await get(
-        `${url}&cursor=${payload}.${mac.slice(0, -2)}${mac.endsWith('AA') ? 'BB' : 'AA'}`,
-      );
+      const response = await get(`${url}&cursor=${tamperedMac(await cursorFrom(url))}`);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors[0].field).toBe('cursor');
     });

@@ -1,21 +1,17 @@
 import { expectProblem, registerUser, Registered } from './support/builders';
-import { registerAdmin } from './support/admin';
-import { createTestApp, TestApp } from './support/test-app';
+import { adminApi, registerAdmin } from './support/admin';
+import { auditCount as countAudit } from './support/db';
+import { useTestApp } from './support/test-app';
 
 /** Nobody is ever locked out of administration, even when admins act on each other at once. */
 describe('Admin: never zero admins', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const activeAdmins = async () =>
     (await t.sql<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND NOT banned`)).map(
       (row) => row.id,
     );
-  const auditCount = async () =>
-    (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM audit_log'))[0].n;
+  const auditCount = () => countAudit(t);
 
   /** Exactly these users are admins (set up directly in the database). */
   async function onlyAdmins(...admins: Registered[]) {
@@ -25,11 +21,10 @@ describe('Admin: never zero admins', () => {
 
   const actions = {
     demote: (actor: Registered, target: Registered) =>
-      t.http().patch(`/api/admin/users/${target.id}/role`).set(actor.auth).send({ role: 'user' }),
+      adminApi(t, actor).setRole(target.id, 'user'),
     ban: (actor: Registered, target: Registered) =>
-      t.http().post(`/api/admin/users/${target.id}/ban`).set(actor.auth).send({ reason: 'coup' }),
-    delete: (actor: Registered, target: Registered) =>
-      t.http().delete(`/api/admin/users/${target.id}`).set(actor.auth),
+      adminApi(t, actor).ban(target.id, { reason: 'coup' }),
+    delete: (actor: Registered, target: Registered) => adminApi(t, actor).deleteUser(target.id),
   };
 
   describe('the last admin cannot be demoted, banned or deleted: 409 LAST_ADMIN', () => {
@@ -85,12 +80,7 @@ describe('Admin: never zero admins', () => {
     const last = await registerAdmin(t);
     const heir = await registerUser(t);
     await onlyAdmins(last);
-    await t
-      .http()
-      .patch(`/api/admin/users/${heir.id}/role`)
-      .set(last.auth)
-      .send({ role: 'admin' })
-      .expect(200);
+    await adminApi(t, last).setRole(heir.id, 'admin').expect(200);
     await actions.demote(heir, last).expect(200);
     expect(await activeAdmins()).toEqual([heir.id]);
   });

@@ -7,8 +7,9 @@ import {
   uniqueEmail,
   TASK_FIELDS,
 } from './support/builders';
-import { ADMIN_PASSWORD, loginAdmin, registerAdmin } from './support/admin';
-import { createTestApp, TestApp } from './support/test-app';
+import { ADMIN_PASSWORD, adminApi, loginAdmin, registerAdmin } from './support/admin';
+import { auditCount as countAudit, countRows } from './support/db';
+import { useTestApp } from './support/test-app';
 
 const ADMIN_USER_KEYS = [
   'id',
@@ -24,19 +25,28 @@ const ADMIN_USER_KEYS = [
 ].sort();
 
 describe('Admin API', () => {
-  let t: TestApp;
+  const t = useTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
   let admin: Registered;
 
   beforeAll(async () => {
-    t = await createTestApp({ ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD });
     admin = await loginAdmin(t);
   });
-  afterAll(() => t.close());
 
-  const auditCount = async () =>
-    (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM audit_log'))[0].n;
-  const lastAudit = async () =>
-    (await t.http().get('/api/admin/audit-log?limit=1').set(admin.auth).expect(200)).body[0];
+  const asAdmin = adminApi(t, () => admin);
+  const auditCount = () => countAudit(t);
+  /** The newest audit entry is the root admin's `action` on `target`, with these details. */
+  const expectAudited = async (
+    action: string,
+    target: { type: 'user' | 'task'; id: string },
+    details: Record<string, unknown> = {},
+  ) =>
+    expect(await asAdmin.lastAudit()).toMatchObject({
+      actor_id: admin.id,
+      action,
+      target_type: target.type,
+      target_id: target.id,
+      details,
+    });
 
   describe('GET /api/admin/users', () => {
     let tagged: string;
@@ -53,8 +63,7 @@ describe('Admin API', () => {
     it('returns AdminUsers with task counts and X-Total-Count', async () => {
       const response = await t.http().get('/api/admin/users').set(admin.auth).expect(200);
       expect(Array.isArray(response.body)).toBe(true);
-      const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM users');
-      expect(response.headers['x-total-count']).toBe(String(n));
+      expect(response.headers['x-total-count']).toBe(String(await countRows(t, 'users')));
       for (const user of response.body) expect(Object.keys(user).sort()).toEqual(ADMIN_USER_KEYS);
       const row = response.body.find((user: { id: string }) => user.id === alice.id);
       expect(row).toEqual({
@@ -199,43 +208,26 @@ describe('Admin API', () => {
       const user = await registerUser(t);
       expectProblem(await t.http().get('/api/admin/stats').set(user.auth), 403, 'FORBIDDEN');
       const before = await auditCount();
-      const promoted = await t
-        .http()
-        .patch(`/api/admin/users/${user.id}/role`)
-        .set(admin.auth)
-        .send({ role: 'admin' })
-        .expect(200);
+      const promoted = await asAdmin.setRole(user.id, 'admin').expect(200);
       expect(promoted.body).toMatchObject({ id: user.id, role: 'admin' });
       expect(Object.keys(promoted.body).sort()).toEqual(ADMIN_USER_KEYS);
       await t.http().get('/api/admin/stats').set(user.auth).expect(200);
       expect((await t.http().get('/api/auth/me').set(user.auth)).body.role).toBe('admin');
 
-      await t
-        .http()
-        .patch(`/api/admin/users/${user.id}/role`)
-        .set(admin.auth)
-        .send({ role: 'user' })
-        .expect(200);
+      await asAdmin.setRole(user.id, 'user').expect(200);
       expectProblem(await t.http().get('/api/admin/stats').set(user.auth), 403, 'FORBIDDEN');
       expect(await auditCount()).toBe(before + 2);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.role_changed',
-        target_type: 'user',
-        target_id: user.id,
-        details: { from: 'admin', to: 'user' },
-      });
+      await expectAudited(
+        'user.role_changed',
+        { type: 'user', id: user.id },
+        { from: 'admin', to: 'user' },
+      );
     });
 
     it('setting the role a user already has changes nothing and writes no entry', async () => {
       const user = await registerUser(t);
       const before = await auditCount();
-      await t
-        .http()
-        .patch(`/api/admin/users/${user.id}/role`)
-        .set(admin.auth)
-        .send({ role: 'user' })
-        .expect(200);
+      await asAdmin.setRole(user.id, 'user').expect(200);
       expect(await auditCount()).toBe(before);
     });
 
@@ -259,15 +251,7 @@ describe('Admin API', () => {
     );
 
     it('404 for an unknown user', async () => {
-      expectProblem(
-        await t
-          .http()
-          .patch(`/api/admin/users/${randomUUID()}/role`)
-          .set(admin.auth)
-          .send({ role: 'admin' }),
-        404,
-        'USER_NOT_FOUND',
-      );
+      expectProblem(await asAdmin.setRole(randomUUID(), 'admin'), 404, 'USER_NOT_FOUND');
     });
   });
 
@@ -309,12 +293,7 @@ describe('Admin API', () => {
       await createTask(t, user, { title: 'Me too', completed: true });
       const before = await auditCount();
 
-      const banned = await t
-        .http()
-        .post(`/api/admin/users/${user.id}/ban`)
-        .set(admin.auth)
-        .send({ reason: '  Spam  ' })
-        .expect(200);
+      const banned = await asAdmin.ban(user.id, { reason: '  Spam  ' }).expect(200);
       expect(banned.body).toMatchObject({
         id: user.id,
         banned: true,
@@ -344,24 +323,19 @@ describe('Admin API', () => {
       expect(row.banned_at).toBeInstanceOf(Date);
       expect(row.tasks).toBe(2);
       expect(await auditCount()).toBe(before + 1);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.banned',
-        target_id: user.id,
-        details: { reason: 'Spam', sessions_revoked: 2 },
-      });
+      await expectAudited(
+        'user.banned',
+        { type: 'user', id: user.id },
+        { reason: 'Spam', sessions_revoked: 2 },
+      );
 
       // Banning again changes nothing.
-      await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).send({}).expect(200);
+      await asAdmin.ban(user.id, {}).expect(200);
       expect(await auditCount()).toBe(before + 1);
 
-      const unbanned = await t
-        .http()
-        .post(`/api/admin/users/${user.id}/unban`)
-        .set(admin.auth)
-        .expect(200);
+      const unbanned = await asAdmin.unban(user.id).expect(200);
       expect(unbanned.body).toMatchObject({ banned: false, ban_reason: null });
-      expect(await lastAudit()).toMatchObject({ action: 'user.unbanned', target_id: user.id });
+      await expectAudited('user.unbanned', { type: 'user', id: user.id });
       expect(await auditCount()).toBe(before + 2);
       // The logins the ban ended stay ended; a new login works and finds the data.
       expectProblem(await t.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
@@ -390,49 +364,29 @@ describe('Admin API', () => {
       const user = await registerUser(t);
       const before = await auditCount();
       expectProblem(
-        await t
-          .http()
-          .post(`/api/admin/users/${user.id}/ban`)
-          .set(admin.auth)
-          .send({ reason: 'x'.repeat(501) }),
+        await asAdmin.ban(user.id, { reason: 'x'.repeat(501) }),
         400,
         'VALIDATION_FAILED',
       );
       for (const reason of [5, 'a\u0000b']) {
-        expectProblem(
-          await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).send({ reason }),
-          400,
-          'VALIDATION_FAILED',
-        );
+        expectProblem(await asAdmin.ban(user.id, { reason }), 400, 'VALIDATION_FAILED');
       }
       expect(await auditCount()).toBe(before);
       await t.http().get('/api/auth/me').set(user.auth).expect(200);
-      const banned = await t
-        .http()
-        .post(`/api/admin/users/${user.id}/ban`)
-        .set(admin.auth)
-        .expect(200);
+      const banned = await asAdmin.ban(user.id).expect(200);
       expect(banned.body).toMatchObject({ banned: true, ban_reason: null });
     });
 
     it('an admin can ban another admin, whose admin access ends at once', async () => {
       const other = await registerAdmin(t);
       await t.http().get('/api/admin/stats').set(other.auth).expect(200);
-      await t.http().post(`/api/admin/users/${other.id}/ban`).set(admin.auth).expect(200);
+      await asAdmin.ban(other.id).expect(200);
       expectProblem(await t.http().get('/api/admin/stats').set(other.auth), 401, 'UNAUTHENTICATED');
     });
 
     it('404 for an unknown user', async () => {
-      expectProblem(
-        await t.http().post(`/api/admin/users/${randomUUID()}/ban`).set(admin.auth),
-        404,
-        'USER_NOT_FOUND',
-      );
-      expectProblem(
-        await t.http().post(`/api/admin/users/${randomUUID()}/unban`).set(admin.auth),
-        404,
-        'USER_NOT_FOUND',
-      );
+      expectProblem(await asAdmin.ban(randomUUID()), 404, 'USER_NOT_FOUND');
+      expectProblem(await asAdmin.unban(randomUUID()), 404, 'USER_NOT_FOUND');
     });
   });
 
@@ -441,10 +395,10 @@ describe('Admin API', () => {
       const user = await registerUser(t);
       await createTask(t, user);
       await createTask(t, user);
-      await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).expect(200);
+      await asAdmin.ban(user.id).expect(200);
       const before = await auditCount();
 
-      await t.http().delete(`/api/admin/users/${user.id}`).set(admin.auth).expect(204);
+      await asAdmin.deleteUser(user.id).expect(204);
 
       const [left] = await t.sql<{
         users: number;
@@ -461,29 +415,20 @@ describe('Admin API', () => {
       );
       expect(left).toEqual({ users: 0, tasks: 0, sessions: 0, tokens: 0 });
       expect(await auditCount()).toBe(before + 1);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'user.deleted',
-        target_type: 'user',
-        target_id: user.id,
-        details: { email: user.email, role: 'user' },
-      });
-      const [{ about }] = await t.sql<{ about: number }>(
-        'SELECT count(*)::int AS about FROM audit_log WHERE target_id = $1',
-        [user.id],
+      await expectAudited(
+        'user.deleted',
+        { type: 'user', id: user.id },
+        { email: user.email, role: 'user' },
       );
-      expect(about).toBe(2); // the ban and the deletion
+      // The ban and the deletion.
+      expect(await countRows(t, 'audit_log', 'target_id = $1', [user.id])).toBe(2);
       expectProblem(await t.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
       expectProblem(
         await t.http().get(`/api/admin/users/${user.id}`).set(admin.auth),
         404,
         'USER_NOT_FOUND',
       );
-      expectProblem(
-        await t.http().delete(`/api/admin/users/${user.id}`).set(admin.auth),
-        404,
-        'USER_NOT_FOUND',
-      );
+      expectProblem(await asAdmin.deleteUser(user.id), 404, 'USER_NOT_FOUND');
       expect(await auditCount()).toBe(before + 1);
     });
   });
@@ -542,13 +487,11 @@ describe('Admin API', () => {
         .set(admin.auth)
         .expect(204);
       expect(await t.sql('SELECT 1 FROM tasks WHERE id = $1', [task.id])).toHaveLength(0);
-      expect(await lastAudit()).toMatchObject({
-        actor_id: admin.id,
-        action: 'task.deleted',
-        target_type: 'task',
-        target_id: task.id,
-        details: { user_id: owner.id, title: 'to delete' },
-      });
+      await expectAudited(
+        'task.deleted',
+        { type: 'task', id: task.id },
+        { user_id: owner.id, title: 'to delete' },
+      );
       expectProblem(
         await t.http().delete(`/api/admin/users/${owner.id}/tasks/${task.id}`).set(admin.auth),
         404,
@@ -590,8 +533,7 @@ describe('Admin API', () => {
       await createTask(t, first, { title: 'one' });
       await createTask(t, second, { title: 'two', completed: true });
       const all = await t.http().get('/api/admin/tasks?limit=100').set(admin.auth).expect(200);
-      const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks');
-      expect(all.headers['x-total-count']).toBe(String(n));
+      expect(all.headers['x-total-count']).toBe(String(await countRows(t, 'tasks')));
       const owners = new Set(all.body.map((task: { user_id: string }) => task.user_id));
       expect(owners.has(first.id) && owners.has(second.id)).toBe(true);
 
@@ -650,13 +592,8 @@ describe('Admin API', () => {
       await createTask(t, user, { due_date: '2020-01-01', completed: true }); // done: not overdue
       await createTask(t, user, { due_date: '2999-01-01' }); // pending, not yet due
       await createTask(t, user); // pending, no due date
-      await t
-        .http()
-        .patch(`/api/admin/users/${promoted.id}/role`)
-        .set(admin.auth)
-        .send({ role: 'admin' })
-        .expect(200);
-      await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).expect(200);
+      await asAdmin.setRole(promoted.id, 'admin').expect(200);
+      await asAdmin.ban(user.id).expect(200);
 
       const after = await stats();
       expect(after.users).toEqual({
@@ -680,13 +617,8 @@ describe('Admin API', () => {
   describe('GET /api/admin/audit-log', () => {
     it('is newest first, paged, in the AuditEntry shape', async () => {
       const user = await registerUser(t);
-      await t
-        .http()
-        .post(`/api/admin/users/${user.id}/ban`)
-        .set(admin.auth)
-        .send({ reason: 'r' })
-        .expect(200);
-      await t.http().post(`/api/admin/users/${user.id}/unban`).set(admin.auth).expect(200);
+      await asAdmin.ban(user.id, { reason: 'r' }).expect(200);
+      await asAdmin.unban(user.id).expect(200);
       const response = await t
         .http()
         .get('/api/admin/audit-log?limit=2')

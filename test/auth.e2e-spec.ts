@@ -1,14 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { expectProblem, registerUser, uniqueEmail } from './support/builders';
-import { createTestApp, TEST_JWT_SECRET, TestApp } from './support/test-app';
+import { authApi } from './support/auth';
+import { TEST_JWT_SECRET, useTestApp } from './support/test-app';
 
 describe('Auth: register, login, me', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
+  const { me, updateMe } = authApi(t);
 
   describe('POST /api/auth/register', () => {
     it('creates the account and returns a Session', async () => {
@@ -122,11 +120,7 @@ describe('Auth: register, login, me', () => {
         user: { id: user.id, email: user.email, name: 'Bob' },
         token_type: 'Bearer',
       });
-      await t
-        .http()
-        .get('/api/auth/me')
-        .set('Authorization', `Bearer ${response.body.access_token}`)
-        .expect(200);
+      await me(response.body.access_token).expect(200);
       const [row] = await t.sql<{ last_login_at: Date | null }>(
         'SELECT last_login_at FROM users WHERE id = $1',
         [user.id],
@@ -161,8 +155,8 @@ describe('Auth: register, login, me', () => {
   describe('GET and PATCH /api/auth/me', () => {
     it('returns and updates the current user', async () => {
       const user = await registerUser(t, { name: 'Carol' });
-      const me = await t.http().get('/api/auth/me').set(user.auth).expect(200);
-      expect(me.body).toEqual({
+      const current = await me(user.token).expect(200);
+      expect(current.body).toEqual({
         id: user.id,
         email: user.email,
         name: 'Carol',
@@ -170,33 +164,16 @@ describe('Auth: register, login, me', () => {
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });
-      const patched = await t
-        .http()
-        .patch('/api/auth/me')
-        .set(user.auth)
-        .send({ name: '  Caroline ' })
-        .expect(200);
+      const patched = await updateMe(user, { name: '  Caroline ' }).expect(200);
       expect(patched.body.name).toBe('Caroline');
-      expect((await t.http().get('/api/auth/me').set(user.auth)).body.name).toBe('Caroline');
+      expect((await me(user.token)).body.name).toBe('Caroline');
     });
 
     it('PATCH rejects a long name, an unknown field and a role change', async () => {
       const user = await registerUser(t);
-      expectProblem(
-        await t
-          .http()
-          .patch('/api/auth/me')
-          .set(user.auth)
-          .send({ name: 'x'.repeat(101) }),
-        400,
-        'VALIDATION_FAILED',
-      );
-      expectProblem(
-        await t.http().patch('/api/auth/me').set(user.auth).send({ name: 'x', role: 'admin' }),
-        400,
-        'VALIDATION_FAILED',
-      );
-      expect((await t.http().get('/api/auth/me').set(user.auth)).body.role).toBe('user');
+      expectProblem(await updateMe(user, { name: 'x'.repeat(101) }), 400, 'VALIDATION_FAILED');
+      expectProblem(await updateMe(user, { name: 'x', role: 'admin' }), 400, 'VALIDATION_FAILED');
+      expect((await me(user.token)).body.role).toBe('user');
     });
   });
 
@@ -290,28 +267,24 @@ describe('Auth: register, login, me', () => {
     });
 
     it('the genuine token works (so the cases above fail for their own reason)', async () => {
-      await t.http().get('/api/auth/me').set('Authorization', `Bearer ${valid}`).expect(200);
-      await t
-        .http()
-        .get('/api/auth/me')
-        .set('Authorization', `Bearer ${sign(claims)}`)
-        .expect(200);
+      await me(valid).expect(200);
+      await me(sign(claims)).expect(200);
     });
 
     it("a banned user's valid token is refused on the next request", async () => {
       const user = await registerUser(t);
-      await t.http().get('/api/auth/me').set(user.auth).expect(200);
+      await me(user.token).expect(200);
       await t.sql('UPDATE users SET banned = true WHERE id = $1', [user.id]);
-      const response = await t.http().get('/api/auth/me').set(user.auth);
+      const response = await me(user.token);
       expectProblem(response, 401, 'UNAUTHENTICATED');
       expect(response.headers['www-authenticate']).toBe('Bearer');
     });
 
     it("a deleted user's token is refused on the next request", async () => {
       const user = await registerUser(t);
-      await t.http().get('/api/auth/me').set(user.auth).expect(200);
+      await me(user.token).expect(200);
       await t.sql('DELETE FROM users WHERE id = $1', [user.id]);
-      expectProblem(await t.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(await me(user.token), 401, 'UNAUTHENTICATED');
     });
   });
 });

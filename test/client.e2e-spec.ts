@@ -22,7 +22,7 @@ import {
   updateTask,
 } from '../client/src';
 import { uniqueEmail } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 /**
  * The generated client (client/, from the committed openapi.json) against the running app over
@@ -30,7 +30,6 @@ import { createTestApp, TestApp } from './support/test-app';
  * Each step builds on the previous one's state, as an integrator's program would.
  */
 describe('Generated client against the running app', () => {
-  let t: TestApp;
   let baseUrl: string;
   let token: string;
   /** A client that sends the current user's bearer token. */
@@ -38,14 +37,13 @@ describe('Generated client against the running app', () => {
   const state: { task?: Task; other?: Task; userId?: string; email?: string } = {};
   const ADMIN = { email: 'root@example.com', password: 'admin-password-1' };
   const PASSWORD = 'password-123';
+  const t = useTestApp({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
 
   beforeAll(async () => {
-    t = await createTestApp({ ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
   });
-  afterAll(() => t.close());
 
   it('registers, then knows who it is', async () => {
     const email = uniqueEmail('client');
@@ -241,22 +239,20 @@ describe('Generated client against the running app', () => {
     const read = await getTask({ client: api(), path: { user_id: 'me', id } });
     const etag = read.response.headers.get('etag')!;
 
-    const updated = await updateTask({
-      client: api(),
-      path: { user_id: 'me', id },
-      headers: { 'If-Match': etag },
-      body: { title: 'Changed while fresh' },
-    });
+    /** An update of the task's title, conditional on the ETag read above. */
+    const updateIfUnchanged = (title: string) =>
+      updateTask({
+        client: api(),
+        path: { user_id: 'me', id },
+        headers: { 'If-Match': etag },
+        body: { title },
+      });
+    const updated = await updateIfUnchanged('Changed while fresh');
     expect(updated.response.status).toBe(200);
     const current = updated.response.headers.get('etag');
     expect(current).not.toBe(etag);
 
-    const stale = await updateTask({
-      client: api(),
-      path: { user_id: 'me', id },
-      headers: { 'If-Match': etag },
-      body: { title: 'Lost update' },
-    });
+    const stale = await updateIfUnchanged('Lost update');
     expect(stale.response.status).toBe(412);
     expect(stale.error).toMatchObject({ status: 412, code: 'PRECONDITION_FAILED' });
     expect(stale.response.headers.get('etag')).toBe(current);

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app.setup';
 import { createTask, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { type TestApp, useTestApp } from './support/test-app';
 
 /** The SQLSTATE (and constraint) a statement fails with; fails the test when it succeeds. */
 async function sqlError(
@@ -26,13 +26,11 @@ const UNIQUE_VIOLATION = '23505';
 const STRING_TOO_LONG = '22001';
 
 describe('Database: what the schema guarantees by itself', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let userId: string;
   beforeAll(async () => {
-    t = await createTestApp();
     userId = (await registerUser(t)).id;
   });
-  afterAll(() => t.close());
 
   const insertTask = (fields: Record<string, unknown>) => {
     const row: Record<string, unknown> = { user_id: userId, title: 'Valid', ...fields };

@@ -1,9 +1,10 @@
 import type { Response } from 'supertest';
 import { BODY_LIMIT_BYTES } from '../src/app.setup';
-import { createTask, expectProblem, Registered, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { createTask, expectProblem, Registered, registerUser, UUID } from './support/builders';
+import { authApi } from './support/auth';
+import { taskCount as countTasks } from './support/db';
+import { useTestApp } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** What must never reach a client: stack frames, source paths, SQL, driver internals. */
 const LEAKS =
   /\bat \S+ \(|\.ts:\d+|\.js:\d+|node_modules|\bSELECT\b|\bINSERT\b|\bUPDATE\b|\bDELETE FROM\b|QueryFailedError|TypeORM|RangeError|stack/i;
@@ -26,24 +27,25 @@ function expectCleanProblem(response: Response) {
 }
 
 describe('Errors, request ids and service endpoints', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t);
   });
-  afterAll(() => t.close());
 
-  const taskCount = async () =>
-    (
-      await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [
-        user.id,
-      ])
-    )[0].n;
+  const taskCount = () => countTasks(t, user.id);
+  const { login, updateMe } = authApi(t);
   const postRaw = (contentType: string | undefined, body: string | Buffer) => {
     const call = t.http().post('/api/me/tasks').set(user.auth);
     if (contentType) call.set('Content-Type', contentType);
     return call.send(body);
+  };
+  /** A postRaw that must store no task (it is checked before the answer is returned). */
+  const postRejected = async (contentType: string | undefined, body: string | Buffer) => {
+    const before = await taskCount();
+    const response = await postRaw(contentType, body);
+    expect(await taskCount()).toBe(before);
+    return response;
   };
 
   describe('bad bodies get a 4xx problem and create nothing', () => {
@@ -53,25 +55,18 @@ describe('Errors, request ids and service endpoints', () => {
       ['single quotes', "{'title':'x'}"],
       ['not JSON at all', 'title=x'],
     ])('malformed JSON (%s): 400', async (_, body) => {
-      const before = await taskCount();
-      const response = await postRaw('application/json', body);
+      const response = await postRejected('application/json', body);
       expectProblem(response, 400, 'BAD_REQUEST');
       expect(response.body.detail).toMatch(/not valid JSON/);
       expectCleanProblem(response);
-      expect(await taskCount()).toBe(before);
     });
 
     it('a body over 100 KiB: 413 PAYLOAD_TOO_LARGE saying so', async () => {
-      const before = await taskCount();
-      const response = await t
-        .http()
-        .post('/api/me/tasks')
-        .set(user.auth)
-        .send({ title: 'big', description: 'd'.repeat(200 * 1024) });
+      const big = JSON.stringify({ title: 'big', description: 'd'.repeat(200 * 1024) });
+      const response = await postRejected('application/json', big);
       expectProblem(response, 413, 'PAYLOAD_TOO_LARGE');
       expect(response.body.detail).toMatch(/100 KiB/);
       expectCleanProblem(response);
-      expect(await taskCount()).toBe(before);
     });
 
     it('the limit is exactly 100 KiB', async () => {
@@ -98,12 +93,10 @@ describe('Errors, request ids and service endpoints', () => {
       ['XML', 'application/xml', '<task><title>x</title></task>'],
       ['no content type', undefined, Buffer.from('{"title":"x"}')],
     ])('a wrong content type (%s): 415 naming application/json', async (_, type, body) => {
-      const before = await taskCount();
-      const response = await postRaw(type, body);
+      const response = await postRejected(type, body);
       expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(response.body.detail).toMatch(/application\/json/);
       expectCleanProblem(response);
-      expect(await taskCount()).toBe(before);
     });
 
     it('JSON with a charset parameter is JSON', async () => {
@@ -117,11 +110,9 @@ describe('Errors, request ids and service endpoints', () => {
       ['true', 'true'],
       ['null', 'null'],
     ])('a JSON body that is %s: 400 naming body', async (_, body) => {
-      const before = await taskCount();
-      const response = await postRaw('application/json', body);
+      const response = await postRejected('application/json', body);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([{ field: 'body', message: expect.any(String) }]);
-      expect(await taskCount()).toBe(before);
     });
 
     it.each([
@@ -132,19 +123,15 @@ describe('Errors, request ids and service endpoints', () => {
         'constructor',
       ],
     ])('a %s key is an unknown field like any other: 400', async (_, body, field) => {
-      const before = await taskCount();
-      const response = await postRaw('application/json', body);
+      const response = await postRejected('application/json', body);
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([{ field, message: expect.any(String) }]);
-      expect(await taskCount()).toBe(before);
     });
 
     it('a lone surrogate (which would be stored as U+FFFD): 400 naming the field', async () => {
-      const before = await taskCount();
-      const response = await postRaw('application/json', '{"title":"a\\ud800b"}');
+      const response = await postRejected('application/json', '{"title":"a\\ud800b"}');
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors).toEqual([{ field: 'title', message: expect.any(String) }]);
-      expect(await taskCount()).toBe(before);
       const emoji = await postRaw('application/json', '{"title":"\\ud83d\\ude00"}').expect(201);
       expect(emoji.body.title).toBe('😀');
     });
@@ -183,18 +170,11 @@ describe('Errors, request ids and service endpoints', () => {
       );
       expect(await taskCount()).toBe(before + 1);
       expectProblem(
-        await t
-          .http()
-          .post('/api/auth/login')
-          .send({ email: 'a\u0000@example.com', password: 'x' }),
+        await login({ email: 'a\u0000@example.com', password: 'x' }),
         400,
         'VALIDATION_FAILED',
       );
-      expectProblem(
-        await t.http().patch('/api/auth/me').set(user.auth).send({ name: 'Nul\u0000' }),
-        400,
-        'VALIDATION_FAILED',
-      );
+      expectProblem(await updateMe(user, { name: 'Nul\u0000' }), 400, 'VALIDATION_FAILED');
     });
   });
 
@@ -275,12 +255,8 @@ describe('Errors, request ids and service endpoints', () => {
 
     it('the 204 of a delete carries one too', async () => {
       const task = await createTask(t, user);
-      const response = await t
-        .http()
-        .delete(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .set('X-Request-Id', 'delete-1')
-        .expect(204);
+      const deletion = t.http().delete(`/api/me/tasks/${task.id}`).set(user.auth);
+      const response = await deletion.set('X-Request-Id', 'delete-1').expect(204);
       expect(response.headers['x-request-id']).toBe('delete-1');
     });
 

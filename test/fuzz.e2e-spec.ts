@@ -3,7 +3,7 @@ import type { Response } from 'supertest';
 import { openApiDocumentOf } from '../src/app.setup';
 import { registerAdmin } from './support/admin';
 import { createTask, Registered, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { type TestApp, useTestApp } from './support/test-app';
 
 /**
  * Hostile input against every operation of the served OpenAPI document: long, malformed and
@@ -104,7 +104,7 @@ function operationsOf(document: Record<string, any>): Operation[] {
 jest.setTimeout(120_000);
 
 describe('Fuzz: hostile input against every operation of the OpenAPI document', () => {
-  let t: TestApp;
+  const t = useTestApp({ LOGIN_MAX_FAILURES_PER_EMAIL: '1000000' });
   let user: Registered;
   let admin: Registered;
   /** The user the admin routes act on: hostile calls may ban or delete it. */
@@ -115,14 +115,12 @@ describe('Fuzz: hostile input against every operation of the OpenAPI document', 
   let sent = 0;
 
   beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES_PER_EMAIL: '1000000' });
     user = await registerUser(t);
     admin = await registerAdmin(t);
     victim = await registerUser(t);
     taskId = (await createTask(t, user)).id;
     operations = operationsOf(openApiDocumentOf(t.app)!);
   });
-  afterAll(() => t.close());
 
   /** The caller the route wants, so hostile input reaches past the guards. */
   const authFor = (path: string) => (path.startsWith('/api/admin') ? admin.auth : user.auth);

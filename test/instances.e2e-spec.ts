@@ -1,50 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import request from 'supertest';
-import { DataSource } from 'typeorm';
-import { createApp } from '../src/app.setup';
-import { loadConfig } from '../src/config/config';
 import { MIGRATIONS } from '../src/database/data-source-options';
+import { adminApi } from './support/admin';
+import { authApi, bearer } from './support/auth';
 import { createTask, expectProblem, registerUser, uniqueEmail } from './support/builders';
-import { createTestDatabase, TEST_JWT_SECRET, TestApp } from './support/test-app';
+import { createTestDatabase, startTestApp, TestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
 
 /** One more app instance on the same database, configured like the others (no shared memory). */
-async function startInstance(
-  databaseUrl: string,
-  env: Record<string, string> = {},
-): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'task-api-instance-'));
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_JWT_SECRET,
-    DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
+const startInstance = (databaseUrl: string, env: Record<string, string> = {}) =>
+  // Only the per-email login limit is small here.
+  startTestApp(databaseUrl, {
     DATABASE_POOL_MAX: '3',
-    // Every test request comes from 127.0.0.1: only the per-email login limit is small here.
-    AUTH_RATE_LIMIT: '1000000',
-    LOGIN_MAX_FAILURES_PER_IP: '1000000',
     LOGIN_MAX_FAILURES_PER_EMAIL: '3',
     LOGIN_WINDOW: '60s',
     ...env,
   });
-  const app: NestFastifyApplication = await createApp(config, databaseUrl, { logger: false });
-  await app.getHttpAdapter().getInstance().ready();
-  return {
-    app,
-    config,
-    databaseUrl,
-    http: () => request(app.getHttpServer()),
-    sql: (query, params) => app.get(DataSource).query(query, params),
-    close: async () => {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /**
  * Two instances of the API on one PostgreSQL act as one service: nothing that decides an answer
@@ -56,6 +26,8 @@ describe('Several instances on one database', () => {
   let database: { url: string; drop: () => Promise<void> };
   let a: TestApp;
   let b: TestApp;
+  const onA = authApi(() => a);
+  const onB = authApi(() => b);
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -81,7 +53,7 @@ describe('Several instances on one database', () => {
     it('accepts on B a token issued by A, and shows B what was written through A', async () => {
       const user = await registerUser(a);
       const task = await createTask(a, user, { title: 'Written through A' });
-      const me = await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      const me = await onB.me(user.token).expect(200);
       expect(me.body.id).toBe(user.id);
       const fromA = await a.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       const fromB = await b.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
@@ -91,25 +63,17 @@ describe('Several instances on one database', () => {
 
     it('accepts on B a login made on A', async () => {
       const user = await registerUser(a);
-      const login = await a
-        .http()
-        .post('/api/auth/login')
-        .send({ email: user.email, password: user.password })
-        .expect(200);
-      await b
-        .http()
-        .get('/api/auth/me')
-        .set('Authorization', `Bearer ${login.body.access_token}`)
-        .expect(200);
+      const login = await onA.login(user).expect(200);
+      await onB.me(login.body.access_token).expect(200);
     });
   });
 
   describe('revocation takes effect on the other instance at the next request', () => {
     it('a revoked login (session) is refused on B', async () => {
       const user = await registerUser(a);
-      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await onB.me(user.token).expect(200);
       await a.sql('UPDATE sessions SET revoked_at = now() WHERE user_id = $1', [user.id]);
-      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.me(user.token), 401, 'UNAUTHENTICATED');
     });
 
     it('a bumped token version (password change) is refused on B', async () => {
@@ -121,21 +85,17 @@ describe('Several instances on one database', () => {
 
     it('a banned user is refused on B, token and login alike', async () => {
       const user = await registerUser(a);
-      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await onB.me(user.token).expect(200);
       await a.sql('UPDATE users SET banned = true, banned_at = now() WHERE id = $1', [user.id]);
-      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
-      expectProblem(
-        await b.http().post('/api/auth/login').send({ email: user.email, password: user.password }),
-        403,
-        'ACCOUNT_BANNED',
-      );
+      expectProblem(await onB.me(user.token), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.login(user), 403, 'ACCOUNT_BANNED');
     });
 
     it('a deleted user is refused on B', async () => {
       const user = await registerUser(a);
-      await b.http().get('/api/auth/me').set(user.auth).expect(200);
+      await onB.me(user.token).expect(200);
       await a.sql('DELETE FROM users WHERE id = $1', [user.id]);
-      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.me(user.token), 401, 'UNAUTHENTICATED');
     });
   });
 
@@ -175,95 +135,51 @@ describe('Several instances on one database', () => {
       const user = await registerUser(a);
       for (let attempt = 0; attempt < 3; attempt++) {
         expectProblem(
-          await a
-            .http()
-            .post('/api/auth/login')
-            .send({ email: user.email, password: 'wrong-password' }),
+          await onA.login({ email: user.email, password: 'wrong-password' }),
           401,
           'INVALID_CREDENTIALS',
         );
       }
-      const onB = await b
-        .http()
-        .post('/api/auth/login')
-        .send({ email: user.email, password: user.password });
-      expectProblem(onB, 429, 'TOO_MANY_REQUESTS');
-      expect(Number(onB.headers['retry-after'])).toBeGreaterThan(0);
+      const locked = await onB.login(user);
+      expectProblem(locked, 429, 'TOO_MANY_REQUESTS');
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     });
 
     it('a logout through A ends the login on B: access and refresh token alike', async () => {
       const user = await registerUser(a);
-      await b.http().get('/api/auth/me').set(user.auth).expect(200);
-      await a
-        .http()
-        .post('/api/auth/logout')
-        .send({ refresh_token: user.refreshToken })
-        .expect(204);
-      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
-      expectProblem(
-        await b.http().post('/api/auth/refresh').send({ refresh_token: user.refreshToken }),
-        401,
-        'UNAUTHENTICATED',
-      );
+      await onB.me(user.token).expect(200);
+      await onA.logout(user.refreshToken).expect(204);
+      expectProblem(await onB.me(user.token), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.refresh(user.refreshToken), 401, 'UNAUTHENTICATED');
     });
 
     it('a password change through A voids older access tokens on B', async () => {
       const user = await registerUser(a);
       await b.http().get('/api/me/tasks').set(user.auth).expect(200);
-      await a
-        .http()
-        .post('/api/auth/password')
-        .set(user.auth)
-        .send({ current_password: user.password, new_password: 'a-brand-new-password' })
-        .expect(204);
+      await onA.changePassword(user, 'a-brand-new-password').expect(204);
       expectProblem(await b.http().get('/api/me/tasks').set(user.auth), 401, 'UNAUTHENTICATED');
-      await b
-        .http()
-        .post('/api/auth/login')
-        .send({ email: user.email, password: 'a-brand-new-password' })
-        .expect(200);
+      await onB.login({ email: user.email, password: 'a-brand-new-password' }).expect(200);
     });
 
     it('a ban through A (admin route) is refused on B: token, refresh and login', async () => {
       const user = await registerUser(a);
-      await b.http().get('/api/auth/me').set(user.auth).expect(200);
-      const admin = await a.http().post('/api/auth/login').send(ADMIN).expect(200);
-      await a
-        .http()
-        .post(`/api/admin/users/${user.id}/ban`)
-        .set('Authorization', `Bearer ${admin.body.access_token}`)
-        .send({ reason: 'spam' })
+      await onB.me(user.token).expect(200);
+      const admin = await onA.login(ADMIN).expect(200);
+      await adminApi(a, { auth: bearer(admin.body.access_token) })
+        .ban(user.id, { reason: 'spam' })
         .expect(200);
-      expectProblem(await b.http().get('/api/auth/me').set(user.auth), 401, 'UNAUTHENTICATED');
-      expectProblem(
-        await b.http().post('/api/auth/refresh').send({ refresh_token: user.refreshToken }),
-        401,
-        'UNAUTHENTICATED',
-      );
-      expectProblem(
-        await b.http().post('/api/auth/login').send({ email: user.email, password: user.password }),
-        403,
-        'ACCOUNT_BANNED',
-      );
+      expectProblem(await onB.me(user.token), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.refresh(user.refreshToken), 401, 'UNAUTHENTICATED');
+      expectProblem(await onB.login(user), 403, 'ACCOUNT_BANNED');
     });
 
     it('an Idempotency-Key used on A replays on B without creating anything', async () => {
       const user = await registerUser(a);
       const body = { title: 'Created once', priority: 'high' };
-      const first = await a
-        .http()
-        .post('/api/me/tasks')
-        .set(user.auth)
-        .set('Idempotency-Key', 'create-once-1')
-        .send(body)
-        .expect(201);
-      const replay = await b
-        .http()
-        .post('/api/me/tasks')
-        .set(user.auth)
-        .set('Idempotency-Key', 'create-once-1')
-        .send(body)
-        .expect(201);
+      const create = (on: TestApp) =>
+        on.http().post('/api/me/tasks').set(user.auth).set('Idempotency-Key', 'create-once-1');
+      const first = await create(a).send(body).expect(201);
+      const replay = await create(b).send(body).expect(201);
       expect(replay.body).toEqual(first.body);
       expect(replay.headers.location).toBe(first.headers.location);
       const rows = await b.sql('SELECT id FROM tasks WHERE user_id = $1', [user.id]);

@@ -1,6 +1,7 @@
 import type { Test } from 'supertest';
 import { createTask, expectProblem, Registered, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { taskCount } from './support/db';
+import { type TestApp, useTestApp } from './support/test-app';
 
 type Call = (t: TestApp, base: string, taskId: string) => Test;
 
@@ -22,7 +23,7 @@ const ROUTES: [string, Call][] = [
 const BY_TASK_ID = ROUTES.filter(([name]) => !['list', 'create', 'clear completed'].includes(name));
 
 describe('Isolation: nobody reaches another user’s tasks', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let alice: Registered;
   let bob: Registered;
   let admin: Registered;
@@ -30,7 +31,6 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
   let aliceDone: Record<string, any>;
 
   beforeAll(async () => {
-    t = await createTestApp();
     alice = await registerUser(t, { name: 'Alice' });
     bob = await registerUser(t, { name: 'Bob' });
     admin = await registerUser(t, { name: 'Admin' });
@@ -38,16 +38,9 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
     alicePending = await createTask(t, alice, { title: 'Alice pending', tags: ['private'] });
     aliceDone = await createTask(t, alice, { title: 'Alice done', completed: true });
   });
-  afterAll(() => t.close());
 
   /** Alice's rows exactly as stored: every check below ends by comparing them. */
   const aliceRows = () => t.sql('SELECT * FROM tasks WHERE user_id = $1 ORDER BY id', [alice.id]);
-  const countOf = async (user: Registered) =>
-    (
-      await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [
-        user.id,
-      ])
-    )[0].n;
 
   it('the admin really is an admin (so its 403s below come from the path rule)', async () => {
     expect((await t.http().get('/api/auth/me').set(admin.auth).expect(200)).body.role).toBe(
@@ -116,12 +109,12 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
   ])('%s on Alice’s path', (_, caller) => {
     it.each(ROUTES)('%s: 403 FORBIDDEN, nothing changed', async (_, call) => {
       const before = await aliceRows();
-      const callerCount = await countOf(caller());
+      const callerCount = await taskCount(t, caller().id);
       const response = await call(t, `/api/${alice.id}/tasks`, aliceDone.id).set(caller().auth);
       expectProblem(response, 403, 'FORBIDDEN');
       expect(JSON.stringify(response.body)).not.toContain('Alice');
       expect(await aliceRows()).toEqual(before);
-      expect(await countOf(caller())).toBe(callerCount);
+      expect(await taskCount(t, caller().id)).toBe(callerCount);
     });
 
     it('403 comes before any check of the body or the task id', async () => {

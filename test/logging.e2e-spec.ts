@@ -1,14 +1,10 @@
 import { createTask, registerUser } from './support/builders';
 import { CapturedLog } from './support/captured-log';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('Structured logs and request ids', () => {
   const log = new CapturedLog();
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOG_LEVEL: 'info' }, { logDestination: log });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ LOG_LEVEL: 'info' }, { logDestination: log });
 
   it('writes one JSON line per request with method, route, status, duration, user id and request id', async () => {
     const user = await registerUser(t);

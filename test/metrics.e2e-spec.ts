@@ -1,13 +1,9 @@
 import { createTask, expectProblem, registerUser } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 describe('GET /metrics', () => {
   describe('with METRICS_ENABLED', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp({ METRICS_ENABLED: 'true' });
-    });
-    afterAll(() => t.close());
+    const t = useTestApp({ METRICS_ENABLED: 'true' });
 
     it('serves Prometheus text without a token: requests by route template and status, latency, pool, process', async () => {
       const user = await registerUser(t);
@@ -49,11 +45,7 @@ describe('GET /metrics', () => {
   });
 
   describe('without METRICS_ENABLED', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp();
-    });
-    afterAll(() => t.close());
+    const t = useTestApp();
 
     it('is not served', async () => {
       expectProblem(await t.http().get('/metrics'), 404, 'NOT_FOUND');

@@ -3,20 +3,18 @@ import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { contractSchemaNames, operations } from '../src/openapi/openapi-document';
 import { generateOpenApiDocument } from '../src/openapi/write-openapi';
-import { createTestApp, TestApp } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 const TAGS = ['Auth', 'Tasks', 'Admin', 'Health'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 describe('OpenAPI document', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let served: Record<string, any>;
   beforeAll(async () => {
-    t = await createTestApp();
     const response = await t.http().get('/docs-json').expect(200);
     served = response.body;
   });
-  afterAll(() => t.close());
 
   it('npm run openapi generates exactly what /docs-json serves, without a server or database', async () => {
     expect(JSON.parse(await generateOpenApiDocument())).toEqual(served);

@@ -1,48 +1,20 @@
 import { hashRefreshToken } from '../src/auth/tokens.service';
+import { adminApi, registerAdmin } from './support/admin';
+import { authApi, type Pair } from './support/auth';
 import { backdateRefreshUse, expectProblem, registerUser, Registered } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { refreshTokenCount, sessionsOf as storedSessions } from './support/db';
+import { type TestApp, useTestApp } from './support/test-app';
 
-interface Pair {
-  access_token: string;
-  refresh_token: string;
-}
-
-/** Requests and checks shared by the suites below, each on its own app. */
-function helpers(app: () => TestApp) {
-  const refresh = (refreshToken: string) =>
-    app().http().post('/api/auth/refresh').send({ refresh_token: refreshToken });
-  const logout = (refreshToken: string) =>
-    app().http().post('/api/auth/logout').send({ refresh_token: refreshToken });
-  const me = (accessToken: string) =>
-    app().http().get('/api/auth/me').set('Authorization', `Bearer ${accessToken}`);
-  const sessionsOf = async (user: Registered) =>
-    app().sql<{ id: string; revoked_at: Date | null }>(
-      'SELECT id, revoked_at FROM sessions WHERE user_id = $1',
-      [user.id],
-    );
-  /** Every pair still works: each access token is accepted and each refresh token rotates. */
-  const expectAllWork = async (pairs: Pair[]) => {
-    for (const pair of pairs) {
-      await me(pair.access_token).expect(200);
-      await refresh(pair.refresh_token).expect(200);
-    }
-  };
-  const expectAllDead = async (pairs: Pair[]) => {
-    for (const pair of pairs) {
-      expectProblem(await me(pair.access_token), 401, 'UNAUTHENTICATED');
-      expectProblem(await refresh(pair.refresh_token), 401, 'UNAUTHENTICATED');
-    }
-  };
-  return { refresh, logout, me, sessionsOf, expectAllWork, expectAllDead };
+/** The auth calls and checks of the suites below, and the user's stored logins. */
+function helpers(t: TestApp) {
+  const sessionsOf = (user: Registered) => storedSessions(t, user.id);
+  return { ...authApi(t), sessionsOf };
 }
 
 describe('Refresh grace (JWT_REFRESH_REUSE_GRACE=10s)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ JWT_REFRESH_REUSE_GRACE: '10s' });
-  });
-  afterAll(() => t.close());
-  const { refresh, logout, me, sessionsOf, expectAllWork, expectAllDead } = helpers(() => t);
+  const t = useTestApp({ JWT_REFRESH_REUSE_GRACE: '10s' });
+  const { login, refresh, logout, me, changePassword, sessionsOf, expectAllWork, expectAllDead } =
+    helpers(t);
 
   it('a token presented again within the grace gets a working pair of its own, same login', async () => {
     const user = await registerUser(t);
@@ -89,12 +61,7 @@ describe('Refresh grace (JWT_REFRESH_REUSE_GRACE=10s)', () => {
     expect(responses.map((response) => response.status)).toEqual(Array(10).fill(200));
     const pairs: Pair[] = responses.map((response) => response.body);
     expect(new Set(pairs.map((pair) => pair.refresh_token)).size).toBe(10);
-    const [{ issued }] = await t.sql<{ issued: string }>(
-      `SELECT count(*) AS issued FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
-        WHERE s.user_id = $1`,
-      [user.id],
-    );
-    expect(issued).toBe('11'); // the original and its 10 successors
+    expect(await refreshTokenCount(t, user.id)).toBe(11); // the original and its 10 successors
     expect(await sessionsOf(user)).toHaveLength(1);
     await expectAllWork(pairs);
     expect((await sessionsOf(user))[0].revoked_at).toBeNull();
@@ -157,31 +124,19 @@ describe('Refresh grace (JWT_REFRESH_REUSE_GRACE=10s)', () => {
 
     it('a password change on another login', async () => {
       const user = await registerUser(t);
-      const other = (
-        await t
-          .http()
-          .post('/api/auth/login')
-          .send({ email: user.email, password: user.password })
-          .expect(200)
-      ).body;
+      const other = (await login(user).expect(200)).body;
       const rotated = (await refresh(other.refresh_token).expect(200)).body;
-      await t
-        .http()
-        .post('/api/auth/password')
-        .set(user.auth)
-        .send({ current_password: user.password, new_password: 'a-brand-new-password' })
-        .expect(204);
+      await changePassword(user, 'a-brand-new-password').expect(204);
       expectProblem(await refresh(other.refresh_token), 401, 'UNAUTHENTICATED');
       expectProblem(await refresh(rotated.refresh_token), 401, 'UNAUTHENTICATED');
     });
 
     it('an admin ban, then unban', async () => {
-      const admin = await registerUser(t);
-      await t.sql(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
+      const asAdmin = adminApi(t, await registerAdmin(t));
       const user = await registerUser(t);
       const rotated = (await refresh(user.refreshToken).expect(200)).body;
-      await t.http().post(`/api/admin/users/${user.id}/ban`).set(admin.auth).send({}).expect(200);
-      await t.http().post(`/api/admin/users/${user.id}/unban`).set(admin.auth).expect(200);
+      await asAdmin.ban(user.id, {}).expect(200);
+      await asAdmin.unban(user.id).expect(200);
       expectProblem(await refresh(user.refreshToken), 401, 'UNAUTHENTICATED');
       await expectAllDead([rotated]);
     });
@@ -241,12 +196,8 @@ describe('Refresh grace (JWT_REFRESH_REUSE_GRACE=10s)', () => {
 });
 
 describe('Refresh grace off (JWT_REFRESH_REUSE_GRACE=0): every refresh token is single-use', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ JWT_REFRESH_REUSE_GRACE: '0' });
-  });
-  afterAll(() => t.close());
-  const { refresh, logout, me, sessionsOf, expectAllDead } = helpers(() => t);
+  const t = useTestApp({ JWT_REFRESH_REUSE_GRACE: '0' });
+  const { refresh, logout, me, sessionsOf, expectAllDead } = helpers(t);
 
   it('a second presentation at once is a replay: 401, and the whole login ends', async () => {
     const user = await registerUser(t);
@@ -264,12 +215,7 @@ describe('Refresh grace off (JWT_REFRESH_REUSE_GRACE=0): every refresh token is 
     );
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([200, ...Array(9).fill(401)]);
-    const [{ issued }] = await t.sql<{ issued: string }>(
-      `SELECT count(*) AS issued FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id
-        WHERE s.user_id = $1`,
-      [user.id],
-    );
-    expect(issued).toBe('2'); // the original and the single successor
+    expect(await refreshTokenCount(t, user.id)).toBe(2); // the original and the single successor
     // The losers presented a spent token: reuse detection ended the login.
     expect((await sessionsOf(user))[0].revoked_at).not.toBeNull();
   });

@@ -17,11 +17,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  MAIN_JS,
+  ensureBuilt,
+  fetchJson,
   freePort,
+  type ServerProcess,
   spawnServer,
-  waitUntilReady,
-  ServerProcess,
+  startServer,
+  stopIfRunning,
+  stopServer,
 } from './support/server-process';
 
 const REPO = join(__dirname, '..');
@@ -41,7 +44,7 @@ describeAsRoot('the quick start as root in a folder only root can enter', () => 
   let server: ServerProcess | undefined;
 
   beforeAll(() => {
-    if (!existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    ensureBuilt();
     home = mkdtempSync(join(tmpdir(), 'task-api-root-home-'));
     chmodSync(home, 0o700);
     app = join(home, 'app');
@@ -63,10 +66,7 @@ describeAsRoot('the quick start as root in a folder only root can enter', () => 
   });
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM');
-      await server.exited;
-    }
+    await stopIfRunning(server);
     const cluster = join(app, 'data', 'pg');
     if (existsSync(cluster) && lstatSync(cluster).isSymbolicLink()) {
       rmSync(readlinkSync(cluster), { recursive: true, force: true });
@@ -74,46 +74,31 @@ describeAsRoot('the quick start as root in a folder only root can enter', () => 
     rmSync(home, { recursive: true, force: true });
   });
 
-  const start = () =>
-    freePort().then((port) =>
-      spawnServer({ LOG_LEVEL: 'warn' }, port, {
-        main: join(app, 'dist', 'src', 'main.js'),
-        cwd: app,
-      }),
-    );
-  const post = (path: string, body: object) =>
-    fetch(server!.baseUrl + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+  /** The copied server, started and ready (and remembered, so afterAll can stop it). */
+  const start = async () =>
+    (server = await startServer(
+      { LOG_LEVEL: 'warn' },
+      { main: join(app, 'dist', 'src', 'main.js'), cwd: app },
+    ));
   const user = { email: 'root-newcomer@example.com', password: 'password-123' };
 
   it('serves on the embedded database in ./data, and keeps the data across a restart', async () => {
-    server = await start();
-    const firstReadyMs = await waitUntilReady(server);
-    const registered = await post('/api/auth/register', user);
+    const first = await start();
+    const registered = await fetchJson(first, '/api/auth/register', { body: user });
     expect(registered.status).toBe(201);
-    const { access_token: token } = (await registered.json()) as { access_token: string };
-    const tasks = await fetch(`${server.baseUrl}/api/me/tasks`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const tasks = await fetchJson(first, '/api/me/tasks', { token: registered.body.access_token });
     expect(tasks.status).toBe(200);
     expect(readFileSync(join(app, 'data', 'db-password'), 'utf8').length).toBeGreaterThan(32);
     // The postgres user cannot enter ./data: the cluster lives in the cache folder, linked here.
     expect(lstatSync(join(app, 'data', 'pg')).isSymbolicLink()).toBe(true);
 
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
+    expect(await stopServer(first)).toBe(0);
 
-    server = await start();
-    const secondReadyMs = await waitUntilReady(server);
-    const login = await post('/api/auth/login', user);
-    expect(login.status).toBe(200);
-    server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(0);
+    const second = await start();
+    expect((await fetchJson(second, '/api/auth/login', { body: user })).status).toBe(200);
+    expect(await stopServer(second)).toBe(0);
     console.log(
-      `as root in a mode-700 folder: ready in ${firstReadyMs} ms (initdb), then ${secondReadyMs} ms`,
+      `as root in a mode-700 folder: ready in ${first.readyMs} ms (initdb), then ${second.readyMs} ms`,
     );
   }, 60_000);
 });
@@ -122,7 +107,7 @@ describe('an embedded database that cannot be set up', () => {
   let scratch: string;
 
   beforeAll(() => {
-    if (!existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    ensureBuilt();
     scratch = mkdtempSync(join(tmpdir(), 'task-api-no-data-dir-'));
     writeFileSync(join(scratch, 'a-file'), 'not a folder\n');
   });

@@ -1,15 +1,21 @@
 import { expectProblem } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { type TestApp, useTestApp } from './support/test-app';
 
 const ALLOWED = 'https://app.example.com';
 const REFUSED = 'https://evil.example.net';
 
+/** A CORS preflight of `method` on the task list from `origin`, announcing `headers` if given. */
+const preflight = (t: TestApp, origin: string, method: string, headers?: string) => {
+  const call = t
+    .http()
+    .options('/api/me/tasks')
+    .set('Origin', origin)
+    .set('Access-Control-Request-Method', method);
+  return headers === undefined ? call : call.set('Access-Control-Request-Headers', headers);
+};
+
 describe('Security headers and CORS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ CORS_ORIGINS: `${ALLOWED},https://admin.example.com` });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ CORS_ORIGINS: `${ALLOWED},https://admin.example.com` });
 
   describe('headers', () => {
     it('API responses carry the security headers and no X-Powered-By', async () => {
@@ -64,12 +70,7 @@ describe('Security headers and CORS', () => {
     });
 
     it('a preflight from an allowed origin is answered with the methods and headers the API uses', async () => {
-      const response = await t
-        .http()
-        .options('/api/me/tasks')
-        .set('Origin', ALLOWED)
-        .set('Access-Control-Request-Method', 'PATCH')
-        .set('Access-Control-Request-Headers', 'authorization,content-type,if-match');
+      const response = await preflight(t, ALLOWED, 'PATCH', 'authorization,content-type,if-match');
       expect(response.status).toBe(204);
       expect(response.headers['access-control-allow-origin']).toBe(ALLOWED);
       expect(response.headers['access-control-allow-methods']).toMatch(/PATCH/);
@@ -80,14 +81,9 @@ describe('Security headers and CORS', () => {
     it('a refused origin gets no CORS headers, on a request or a preflight', async () => {
       const simple = await t.http().get('/health/live').set('Origin', REFUSED).expect(200);
       expect(simple.headers['access-control-allow-origin']).toBeUndefined();
-      const preflight = await t
-        .http()
-        .options('/api/me/tasks')
-        .set('Origin', REFUSED)
-        .set('Access-Control-Request-Method', 'DELETE')
-        .set('Access-Control-Request-Headers', 'authorization');
-      expect(preflight.status).toBeLessThan(500);
-      expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+      const refused = await preflight(t, REFUSED, 'DELETE', 'authorization');
+      expect(refused.status).toBeLessThan(500);
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
     });
 
     it('an origin that merely starts like an allowed one is refused', async () => {
@@ -102,21 +98,13 @@ describe('Security headers and CORS', () => {
 });
 
 describe('CORS without CORS_ORIGINS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   it('no origin gets cross-origin access', async () => {
     const response = await t.http().get('/health/live').set('Origin', ALLOWED).expect(200);
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
-    const preflight = await t
-      .http()
-      .options('/api/me/tasks')
-      .set('Origin', ALLOWED)
-      .set('Access-Control-Request-Method', 'POST');
-    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
-    expectProblem(preflight, 404, 'NOT_FOUND');
+    const answer = await preflight(t, ALLOWED, 'POST');
+    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+    expectProblem(answer, 404, 'NOT_FOUND');
   });
 });

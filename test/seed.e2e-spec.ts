@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DEMO_PASSWORD, seedDemoData } from '../src/database/seed';
-import { createTestApp, createTestDatabase, TestApp } from './support/test-app';
+import { authApi, bearer } from './support/auth';
+import { createTestApp, createTestDatabase, useTestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
 
@@ -12,11 +13,7 @@ const run = promisify(execFile);
 const SEED = join(__dirname, '..', 'dist', 'src', 'seed.js');
 
 describe('Demo data (npm run seed)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
   const snapshot = async () => ({
     users: await t.sql('SELECT * FROM users ORDER BY email'),
@@ -30,23 +27,16 @@ describe('Demo data (npm run seed)', () => {
     expect(await seedDemoData(t.app.get(DataSource))).toEqual({ usersCreated: 0, tasksCreated: 0 });
     expect(await snapshot()).toEqual(before);
 
-    const admin = await t
-      .http()
-      .post('/api/auth/login')
-      .send({ email: 'admin@example.com', password: DEMO_PASSWORD })
-      .expect(200);
+    const { login } = authApi(t);
+    const admin = await login({ email: 'admin@example.com', password: DEMO_PASSWORD }).expect(200);
     expect(admin.body.user.role).toBe('admin');
 
-    const alice = await t
-      .http()
-      .post('/api/auth/login')
-      .send({ email: 'alice@example.com', password: DEMO_PASSWORD })
-      .expect(200);
+    const alice = await login({ email: 'alice@example.com', password: DEMO_PASSWORD }).expect(200);
     expect(alice.body.user.role).toBe('user');
     const tasks = await t
       .http()
       .get('/api/me/tasks')
-      .set('Authorization', `Bearer ${alice.body.access_token}`)
+      .set(bearer(alice.body.access_token))
       .expect(200);
     expect(tasks.body).toHaveLength(3);
     for (const task of tasks.body) {
@@ -66,10 +56,8 @@ describe('Demo data (npm run seed)', () => {
         .send({ email: 'bob@example.com', password: 'bobs-own-password' })
         .expect(201);
       await seedDemoData(fresh.app.get(DataSource));
-      await fresh
-        .http()
-        .post('/api/auth/login')
-        .send({ email: 'bob@example.com', password: 'bobs-own-password' })
+      await authApi(fresh)
+        .login({ email: 'bob@example.com', password: 'bobs-own-password' })
         .expect(200);
       const rows = await fresh.sql(
         `SELECT t.id FROM tasks t JOIN users u ON u.id = t.user_id WHERE u.email = 'bob@example.com'`,

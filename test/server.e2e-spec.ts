@@ -1,13 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  MAIN_JS,
-  freePort,
+  ensureBuilt,
+  fetchJson,
+  type ServerProcess,
   spawnServer,
-  waitUntilReady,
-  ServerProcess,
+  startServer,
+  stopIfRunning,
+  stopServer,
 } from './support/server-process';
 
 /**
@@ -17,71 +18,49 @@ import {
 describe('the server process on its embedded database', () => {
   let dataDir: string;
   let server: ServerProcess | undefined;
-  const env = () => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  /** The server on DATA_DIR, started afresh and ready. */
+  const start = async () => (server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }));
+  const user = { email: 'newcomer@example.com', password: 'password-123' };
 
   beforeAll(() => {
-    if (!existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    ensureBuilt();
     dataDir = mkdtempSync(join(tmpdir(), 'task-api-server-'));
   });
 
   afterAll(async () => {
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM');
-      await server.exited;
-    }
+    await stopIfRunning(server);
     stopLeftoverPostmaster(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const post = (path: string, body: object, token?: string) =>
-    fetch(server!.baseUrl + path, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify(body),
-    });
-
   it('starts, keeps data and signing key across a restart, and survives a SIGKILL', async () => {
-    server = spawnServer(env(), await freePort());
-    await waitUntilReady(server);
-    const registered = await post('/api/auth/register', {
-      email: 'newcomer@example.com',
-      password: 'password-123',
-    });
+    let running = await start();
+    const registered = await fetchJson(running, '/api/auth/register', { body: user });
     expect(registered.status).toBe(201);
-    const { access_token: token } = (await registered.json()) as { access_token: string };
-    const created = await post('/api/me/tasks', { title: 'survives restarts' }, token);
+    const token = registered.body.access_token as string;
+    const created = await fetchJson(running, '/api/me/tasks', {
+      body: { title: 'survives restarts' },
+      token,
+    });
     expect(created.status).toBe(201);
     expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim().length).toBeGreaterThanOrEqual(
       32,
     );
 
-    server.child.kill('SIGTERM');
-    await server.exited;
+    await stopServer(running);
 
-    server = spawnServer(env(), await freePort());
-    await waitUntilReady(server);
+    running = await start();
     // The same token still verifies: the signing key was kept in DATA_DIR.
-    const tasks = await fetch(`${server.baseUrl}/api/me/tasks`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const tasks = await fetchJson(running, '/api/me/tasks', { token });
     expect(tasks.status).toBe(200);
-    expect(((await tasks.json()) as { title: string }[]).map((task) => task.title)).toEqual([
+    expect((tasks.body as { title: string }[]).map((task) => task.title)).toEqual([
       'survives restarts',
     ]);
 
     // A killed server leaves its postmaster behind; the next start must clean up, not fail.
-    server.child.kill('SIGKILL');
-    await server.exited;
-    server = spawnServer(env(), await freePort());
-    await waitUntilReady(server);
-    const login = await post('/api/auth/login', {
-      email: 'newcomer@example.com',
-      password: 'password-123',
-    });
-    expect(login.status).toBe(200);
+    await stopServer(running, 'SIGKILL');
+    running = await start();
+    expect((await fetchJson(running, '/api/auth/login', { body: user })).status).toBe(200);
   }, 120_000);
 });
 

@@ -1,24 +1,11 @@
-import { backdateRefreshUse, expectProblem, registerUser, Registered } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { backdateRefreshUse, expectProblem, registerUser } from './support/builders';
+import { authApi } from './support/auth';
+import { useTestApp } from './support/test-app';
 
 describe('Sessions: refresh rotation, replay, logout, session list, password change', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
+  const t = useTestApp();
 
-  const refresh = (refreshToken: string) =>
-    t.http().post('/api/auth/refresh').send({ refresh_token: refreshToken });
-  const me = (accessToken: string) =>
-    t.http().get('/api/auth/me').set('Authorization', `Bearer ${accessToken}`);
-  const login = (user: Registered, userAgent = 'test-agent') =>
-    t
-      .http()
-      .post('/api/auth/login')
-      .set('User-Agent', userAgent)
-      .send({ email: user.email, password: user.password })
-      .expect(200);
+  const { login, refresh, logout, me, changePassword } = authApi(t);
   const sessionRevoked = async (accessToken: string) => {
     const sid = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString()).sid;
     const [row] = await t.sql<{ revoked_at: Date | null }>(
@@ -82,7 +69,7 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
 
     it('replay ends only that login: the user’s other logins keep working', async () => {
       const user = await registerUser(t);
-      const other = (await login(user)).body;
+      const other = (await login(user).expect(200)).body;
       await refresh(user.refreshToken).expect(200);
       await backdateRefreshUse(t, user.refreshToken, 11);
       await refresh(user.refreshToken).expect(401);
@@ -138,12 +125,7 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
 
     it('refresh after a password change carries the new token version', async () => {
       const user = await registerUser(t);
-      await t
-        .http()
-        .post('/api/auth/password')
-        .set(user.auth)
-        .send({ current_password: user.password, new_password: 'new-password-1' })
-        .expect(204);
+      await changePassword(user, 'new-password-1').expect(204);
       const rotated = (await refresh(user.refreshToken).expect(200)).body;
       await me(rotated.access_token).expect(200);
     });
@@ -152,12 +134,8 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
   describe('POST /api/auth/logout', () => {
     it('ends the login: its refresh and access tokens stop working at once', async () => {
       const user = await registerUser(t);
-      const other = (await login(user)).body;
-      await t
-        .http()
-        .post('/api/auth/logout')
-        .send({ refresh_token: user.refreshToken })
-        .expect(204);
+      const other = (await login(user).expect(200)).body;
+      await logout(user.refreshToken).expect(204);
       expectProblem(await me(user.token), 401, 'UNAUTHENTICATED');
       expectProblem(await refresh(user.refreshToken), 401, 'UNAUTHENTICATED');
       // The other login is untouched.
@@ -166,30 +144,11 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
 
     it('is 401 for an unknown, a used or an already logged-out token', async () => {
       const user = await registerUser(t);
-      expectProblem(
-        await t
-          .http()
-          .post('/api/auth/logout')
-          .send({ refresh_token: 'nope'.repeat(10) }),
-        401,
-        'UNAUTHENTICATED',
-      );
+      expectProblem(await logout('nope'.repeat(10)), 401, 'UNAUTHENTICATED');
       const rotated = (await refresh(user.refreshToken).expect(200)).body;
-      await t
-        .http()
-        .post('/api/auth/logout')
-        .send({ refresh_token: rotated.refresh_token })
-        .expect(204);
-      expectProblem(
-        await t.http().post('/api/auth/logout').send({ refresh_token: rotated.refresh_token }),
-        401,
-        'UNAUTHENTICATED',
-      );
-      expectProblem(
-        await t.http().post('/api/auth/logout').send({ refresh_token: user.refreshToken }),
-        401,
-        'UNAUTHENTICATED',
-      );
+      await logout(rotated.refresh_token).expect(204);
+      expectProblem(await logout(rotated.refresh_token), 401, 'UNAUTHENTICATED');
+      expectProblem(await logout(user.refreshToken), 401, 'UNAUTHENTICATED');
     });
 
     it('rejects a malformed body with 400', async () => {
@@ -200,9 +159,9 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
   describe('GET and DELETE /api/auth/sessions', () => {
     it('lists the caller’s live logins with the current one marked', async () => {
       const user = await registerUser(t);
-      const second = (await login(user, 'second-browser')).body;
-      const third = (await login(user, 'third-browser')).body;
-      await t.http().post('/api/auth/logout').send({ refresh_token: third.refresh_token });
+      const second = (await login(user, 'second-browser').expect(200)).body;
+      const third = (await login(user, 'third-browser').expect(200)).body;
+      await logout(third.refresh_token);
       const stranger = await registerUser(t);
 
       const response = await t
@@ -245,7 +204,7 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
 
     it('DELETE ends one of your logins: its refresh token stops working', async () => {
       const user = await registerUser(t);
-      const other = (await login(user)).body;
+      const other = (await login(user).expect(200)).body;
       const list = (await t.http().get('/api/auth/sessions').set(user.auth).expect(200)).body;
       const target = list.find((session: { current: boolean }) => !session.current);
       await t.http().delete(`/api/auth/sessions/${target.id}`).set(user.auth).expect(204);
@@ -301,13 +260,8 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
   describe('POST /api/auth/password', () => {
     it('changes the password, voids older access tokens and ends every other login', async () => {
       const user = await registerUser(t);
-      const other = (await login(user)).body;
-      await t
-        .http()
-        .post('/api/auth/password')
-        .set(user.auth)
-        .send({ current_password: user.password, new_password: 'a-brand-new-password' })
-        .expect(204);
+      const other = (await login(user).expect(200)).body;
+      await changePassword(user, 'a-brand-new-password').expect(204);
       // Access tokens issued before the change, the caller's own included, are refused.
       expectProblem(await me(user.token), 401, 'UNAUTHENTICATED');
       expectProblem(await me(other.access_token), 401, 'UNAUTHENTICATED');
@@ -316,16 +270,8 @@ describe('Sessions: refresh rotation, replay, logout, session list, password cha
       const rotated = (await refresh(user.refreshToken).expect(200)).body;
       await me(rotated.access_token).expect(200);
       // The old password no longer works, the new one does.
-      expectProblem(
-        await t.http().post('/api/auth/login').send({ email: user.email, password: user.password }),
-        401,
-        'INVALID_CREDENTIALS',
-      );
-      await t
-        .http()
-        .post('/api/auth/login')
-        .send({ email: user.email, password: 'a-brand-new-password' })
-        .expect(200);
+      expectProblem(await login(user), 401, 'INVALID_CREDENTIALS');
+      await login({ email: user.email, password: 'a-brand-new-password' }).expect(200);
     });
 
     it('a wrong current password is 401 INVALID_CREDENTIALS and changes nothing', async () => {

@@ -2,36 +2,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, ServerProcess, spawnServer, waitUntilReady } from './support/server-process';
+import { fetchJson, startServer } from './support/server-process';
 import { createTestDatabase, TEST_JWT_SECRET } from './support/test-app';
 
 jest.setTimeout(90_000);
 
-async function json(server: ServerProcess, path: string, init: RequestInit & { token?: string }) {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    ...init,
-    headers: {
-      'content-type': 'application/json',
-      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
-    },
-  });
-  return { status: response.status, body: (await response.json().catch(() => null)) as any };
-}
-
 /** The built server (npm's pretest builds it) in production mode, ready, with its exit time. */
-async function startServer(env: Record<string, string>) {
-  const server = spawnServer(
+async function startProduction(env: Record<string, string>) {
+  const server = await startServer(
     { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'warn', ...env },
-    await freePort(),
+    { timeoutMs: 30_000 },
   );
-  const exitedAt = server.exited.then((code) => ({ code, at: Date.now() }));
-  try {
-    await waitUntilReady(server, '/health/ready', 30_000);
-  } catch (error) {
-    server.child.kill('SIGKILL');
-    throw error;
-  }
-  return { ...server, exitedAt };
+  return { ...server, exitedAt: server.exited.then((code) => ({ code, at: Date.now() })) };
 }
 
 /** Pids of running processes whose command line mentions `text`. */
@@ -51,11 +33,10 @@ function processesMentioning(text: string): number[] {
 describe('Graceful shutdown of the built server', () => {
   it('on SIGTERM under load: finishes the requests in flight, every 2xx is stored, exits 0 within 10 s', async () => {
     const database = await createTestDatabase();
-    const server = await startServer({ DATABASE_URL: database.url, DATABASE_POOL_MAX: '4' });
+    const server = await startProduction({ DATABASE_URL: database.url, DATABASE_POOL_MAX: '4' });
     try {
-      const register = await json(server, '/api/auth/register', {
-        method: 'POST',
-        body: JSON.stringify({ email: 'load@example.com', password: 'password-123' }),
+      const register = await fetchJson(server, '/api/auth/register', {
+        body: { email: 'load@example.com', password: 'password-123' },
       });
       expect(register.status).toBe(201);
       const token = register.body.access_token as string;
@@ -70,10 +51,9 @@ describe('Graceful shutdown of the built server', () => {
         for (;;) {
           const title = `task ${clientId}-${sent++}`;
           try {
-            const response = await json(server, '/api/me/tasks', {
-              method: 'POST',
+            const response = await fetchJson(server, '/api/me/tasks', {
               token,
-              body: JSON.stringify({ title, description: 'd'.repeat(500), priority: 'high' }),
+              body: { title, description: 'd'.repeat(500), priority: 'high' },
             });
             if (response.status === 201) {
               created.push({ id: response.body.id, title });
@@ -124,12 +104,11 @@ describe('Graceful shutdown of the built server', () => {
 
   it('with the embedded database: SIGINT (Ctrl-C) stops PostgreSQL too and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'task-api-shutdown-'));
-    const server = await startServer({ DATA_DIR: dataDir });
+    const server = await startProduction({ DATA_DIR: dataDir });
     try {
       expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
-      const register = await json(server, '/api/auth/register', {
-        method: 'POST',
-        body: JSON.stringify({ email: 'embedded@example.com', password: 'password-123' }),
+      const register = await fetchJson(server, '/api/auth/register', {
+        body: { email: 'embedded@example.com', password: 'password-123' },
       });
       expect(register.status).toBe(201);
 

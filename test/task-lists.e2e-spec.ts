@@ -1,32 +1,27 @@
-import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
-
-/** Follows rel="next" from `url` to the end; returns every page's ids in order. */
-async function allPages(t: TestApp, user: Registered, url: string) {
-  const ids: string[] = [];
-  const totals = new Set<string>();
-  let next: string | undefined = url;
-  for (let pages = 0; next && pages < 100; pages++) {
-    const response: { body: any; headers: any } = await t
-      .http()
-      .get(next)
-      .set(user.auth)
-      .expect(200);
-    ids.push(...response.body.map((task: { id: string }) => task.id));
-    totals.add(response.headers['x-total-count']);
-    next = /<([^>]+)>; rel="next"/.exec(response.headers.link ?? '')?.[1];
-  }
-  return { ids, totals };
-}
-
-const titles = (body: { title: string }[]) => body.map((task) => task.title);
+import {
+  clearCompleted,
+  createTask,
+  expectProblem,
+  registerUser,
+  type Registered,
+  withCompletedTasks,
+} from './support/builders';
+import { insertTasks, taskCount } from './support/db';
+import {
+  allPages,
+  cursorOf,
+  expectNextLinkKeeps,
+  ids,
+  tamperedMac,
+  titles,
+} from './support/paging';
+import { useTestApp } from './support/test-app';
 
 describe('Task lists: filters, sorting, keyset paging', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: Registered;
   let tasks: Record<string, any>[];
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t);
     const fields: Record<string, unknown>[] = [
       { title: 'alpha report', priority: 'high', tags: ['work'], due_date: '2026-12-03' },
@@ -48,7 +43,6 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     const other = await registerUser(t);
     await createTask(t, other, { title: 'alpha of someone else', tags: ['work'] });
   });
-  afterAll(() => t.close());
 
   const list = (query: string) => t.http().get(`/api/me/tasks${query}`).set(user.auth);
 
@@ -107,42 +101,19 @@ describe('Task lists: filters, sorting, keyset paging', () => {
       const [alpha, , charlie, delta, , foxtrot] = tasks;
       const sameDay = [alpha.id, foxtrot.id].sort(byId);
       const asc = await list('?sort=due_date&order=asc').expect(200);
-      expect(asc.body.slice(0, 4).map((x: any) => x.id)).toEqual([
-        charlie.id,
-        ...sameDay,
-        delta.id,
-      ]);
+      expect(ids(asc.body.slice(0, 4))).toEqual([charlie.id, ...sameDay, delta.id]);
       expect(asc.body.slice(4).every((x: any) => x.due_date === null)).toBe(true);
       const desc = await list('?sort=due_date&order=desc').expect(200);
-      expect(desc.body.slice(0, 4).map((x: any) => x.id)).toEqual([
-        delta.id,
-        ...sameDay.reverse(),
-        charlie.id,
-      ]);
+      expect(ids(desc.body.slice(0, 4))).toEqual([delta.id, ...sameDay.reverse(), charlie.id]);
       expect(desc.body.slice(4).every((x: any) => x.due_date === null)).toBe(true);
     });
 
     it('priority orders high > medium > low', async () => {
+      const highFirst = ['high', 'high', 'high', 'medium', 'medium', 'low', 'low'];
       const desc = await list('?sort=priority&order=desc').expect(200);
-      expect(desc.body.map((x: any) => x.priority)).toEqual([
-        'high',
-        'high',
-        'high',
-        'medium',
-        'medium',
-        'low',
-        'low',
-      ]);
+      expect(desc.body.map((x: any) => x.priority)).toEqual(highFirst);
       const asc = await list('?sort=priority&order=asc').expect(200);
-      expect(asc.body.map((x: any) => x.priority)).toEqual([
-        'low',
-        'low',
-        'medium',
-        'medium',
-        'high',
-        'high',
-        'high',
-      ]);
+      expect(asc.body.map((x: any) => x.priority)).toEqual([...highFirst].reverse());
     });
 
     it('updated follows the last write', async () => {
@@ -166,36 +137,34 @@ describe('Task lists: filters, sorting, keyset paging', () => {
       ]),
     )('rel="next" visits every task once: sort=%s order=%s', async (sort, order) => {
       const whole = await list(`?sort=${sort}&order=${order}&limit=100`).expect(200);
-      const { ids, totals } = await allPages(
+      const walk = await allPages(
         t,
-        user,
+        user.auth,
         `/api/me/tasks?sort=${sort}&order=${order}&limit=2`,
       );
-      expect(ids).toEqual(whole.body.map((x: any) => x.id));
-      expect(ids).toHaveLength(7);
-      expect([...totals]).toEqual(['7']);
+      expect(walk.ids).toEqual(ids(whole.body));
+      expect(walk.ids).toHaveLength(7);
+      expect(walk.totals).toEqual(['7']);
     });
 
     it('ties (same timestamps, title, due date, priority) are broken by id across pages', async () => {
       const ties = await registerUser(t);
       // One INSERT: identical created_at and updated_at (now() is per transaction).
-      await t.sql(
-        `INSERT INTO tasks (user_id, title, priority, due_date)
-         SELECT $1, CASE WHEN g % 2 = 0 THEN 'Same' ELSE 'same' END, 'medium',
-                CASE WHEN g <= 4 THEN timestamptz '2026-12-01' END
-           FROM generate_series(1, 9) g`,
-        [ties.id],
-      );
+      await insertTasks(t, ties.id, 9, (i) => ({
+        title: i % 2 === 0 ? 'Same' : 'same',
+        priority: 'medium',
+        due_date: i <= 4 ? '2026-12-01' : null,
+      }));
       const rows = await t.sql<{ id: string }>(
         'SELECT id FROM tasks WHERE user_id = $1 ORDER BY id',
         [ties.id],
       );
-      const byId = rows.map((row) => row.id);
+      const byId = ids(rows);
       for (const sort of sorts) {
         for (const order of ['asc', 'desc']) {
-          const { ids } = await allPages(
+          const walk = await allPages(
             t,
-            ties,
+            ties.auth,
             `/api/me/tasks?sort=${sort}&order=${order}&limit=2`,
           );
           if (sort === 'due_date') {
@@ -208,64 +177,37 @@ describe('Task lists: filters, sorting, keyset paging', () => {
               `SELECT id FROM tasks WHERE user_id = $1 AND due_date IS NULL ORDER BY id ${order}`,
               [ties.id],
             );
-            expect(ids).toEqual([...dated, ...undated].map((row) => row.id));
+            expect(walk.ids).toEqual(ids([...dated, ...undated]));
           } else {
-            expect(ids).toEqual(order === 'asc' ? byId : [...byId].reverse());
+            expect(walk.ids).toEqual(order === 'asc' ? byId : [...byId].reverse());
           }
         }
       }
     });
 
     it('the next link keeps the filters and the limit', async () => {
-      const response = await list('?status=pending&tag=work&limit=1&sort=title&order=asc').expect(
-        200,
-      );
+      const url = '/api/me/tasks?status=pending&tag=work&limit=1&sort=title&order=asc';
+      const response = await t.http().get(url).set(user.auth).expect(200);
       expect(response.headers['x-total-count']).toBe('3');
-      const link = /<([^>]+)>; rel="next"/.exec(response.headers.link)![1];
-      const url = new URL(link, 'http://x');
-      expect(url.pathname).toBe('/api/me/tasks');
-      expect(Object.fromEntries(url.searchParams)).toMatchObject({
-        status: 'pending',
-        tag: 'work',
-        limit: '1',
-        sort: 'title',
-        order: 'asc',
-        cursor: expect.any(String),
-      });
-      const { ids } = await allPages(
-        t,
-        user,
-        '/api/me/tasks?status=pending&tag=work&limit=1&sort=title&order=asc',
-      );
-      expect(ids).toEqual([tasks[0].id, tasks[3].id, tasks[5].id]);
+      expectNextLinkKeeps(response.headers, url);
+      const walk = await allPages(t, user.auth, url);
+      expect(walk.ids).toEqual([tasks[0].id, tasks[3].id, tasks[5].id]);
     });
 
     it('tasks added between pages neither repeat nor hide the ones not yet visited', async () => {
       const pager = await registerUser(t);
       const created: string[] = [];
       for (let i = 0; i < 6; i++) created.push((await createTask(t, pager, { title: `p${i}` })).id);
-      const seen: string[] = [];
-      let next: string | undefined = '/api/me/tasks?limit=2';
-      while (next) {
-        const response: { body: any; headers: any } = await t
-          .http()
-          .get(next)
-          .set(pager.auth)
-          .expect(200);
-        seen.push(...response.body.map((x: any) => x.id));
-        await createTask(t, pager, { title: 'added meanwhile' });
-        next = /<([^>]+)>; rel="next"/.exec(response.headers.link ?? '')?.[1];
-      }
+      const walk = await allPages(t, pager.auth, '/api/me/tasks?limit=2', () =>
+        createTask(t, pager, { title: 'added meanwhile' }),
+      );
       // Newest first: the new ones sort before the cursor, so the walk sees exactly the first six.
-      expect(seen).toEqual([...created].reverse());
+      expect(walk.ids).toEqual([...created].reverse());
     });
 
     it('default limit is 50', async () => {
       const bulk = await registerUser(t);
-      await t.sql(
-        `INSERT INTO tasks (user_id, title) SELECT $1, 'bulk ' || g FROM generate_series(1, 51) g`,
-        [bulk.id],
-      );
+      await insertTasks(t, bulk.id, 51);
       const response = await t.http().get('/api/me/tasks').set(bulk.auth).expect(200);
       expect(response.body).toHaveLength(50);
       expect(response.headers['x-total-count']).toBe('51');
@@ -277,9 +219,7 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     let cursor: string;
     beforeAll(async () => {
       const response = await list('?limit=1&sort=title&order=asc').expect(200);
-      cursor = new URL(/<([^>]+)>/.exec(response.headers.link)![1], 'http://x').searchParams.get(
-        'cursor',
-      )!;
+      cursor = cursorOf(response.headers);
     });
 
     it.each([
@@ -314,11 +254,7 @@ describe('Task lists: filters, sorting, keyset paging', () => {
       const forged = Buffer.from(
         JSON.stringify(['zzz', '00000000-0000-0000-0000-000000000000']),
       ).toString('base64url');
-      for (const bad of [
-        `${forged}.${mac}`,
-        `${payload}.${mac.slice(0, -2)}AA`,
-        `${payload}x.${mac}`,
-      ]) {
+      for (const bad of [`${forged}.${mac}`, tamperedMac(cursor), `${payload}x.${mac}`]) {
         const response = await list(`?limit=1&sort=title&order=asc&cursor=${bad}`);
         expectProblem(response, 400, 'VALIDATION_FAILED');
         expect(response.body.errors[0].field).toBe('cursor');
@@ -340,36 +276,16 @@ describe('Task lists: filters, sorting, keyset paging', () => {
 
   describe('clear completed: DELETE /api/{user_id}/tasks?status=completed', () => {
     it("deletes only the caller's completed tasks and answers {deleted: N}", async () => {
-      const owner = await registerUser(t);
-      const other = await registerUser(t);
-      await createTask(t, owner, { title: 'done 1', completed: true });
-      await createTask(t, owner, { title: 'done 2', completed: true });
-      const kept = await createTask(t, owner, { title: 'open' });
-      await createTask(t, other, { title: 'theirs', completed: true });
-      const response = await t
-        .http()
-        .delete('/api/me/tasks?status=completed')
-        .set(owner.auth)
-        .expect(200);
+      const { owner, other, kept } = await withCompletedTasks(t);
+      const response = await clearCompleted(t, owner).expect(200);
       expect(response.body).toEqual({ deleted: 2 });
       const rows = await t.sql<{ id: string }>('SELECT id FROM tasks WHERE user_id = $1', [
         owner.id,
       ]);
-      expect(rows.map((row) => row.id)).toEqual([kept.id]);
-      const [{ count }] = await t.sql<{ count: string }>(
-        'SELECT count(*) FROM tasks WHERE user_id = $1',
-        [other.id],
-      );
-      expect(count).toBe('1');
-      expect(
-        (
-          await t
-            .http()
-            .delete(`/api/${owner.id}/tasks?status=completed`)
-            .set(owner.auth)
-            .expect(200)
-        ).body,
-      ).toEqual({ deleted: 0 });
+      expect(ids(rows)).toEqual([kept.id]);
+      expect(await taskCount(t, other.id)).toBe(1);
+      const again = await clearCompleted(t, owner, `/api/${owner.id}/tasks`).expect(200);
+      expect(again.body).toEqual({ deleted: 0 });
     });
 
     it.each([
@@ -387,11 +303,7 @@ describe('Task lists: filters, sorting, keyset paging', () => {
         400,
         'VALIDATION_FAILED',
       );
-      const [{ count }] = await t.sql<{ count: string }>(
-        'SELECT count(*) FROM tasks WHERE user_id = $1',
-        [owner.id],
-      );
-      expect(count).toBe('1');
+      expect(await taskCount(t, owner.id)).toBe(1);
     });
   });
 });

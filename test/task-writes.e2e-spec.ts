@@ -1,15 +1,14 @@
 import { IdempotencyStore } from '../src/common/idempotency';
 import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { taskCount } from './support/db';
+import { useTestApp } from './support/test-app';
 
 describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: Registered;
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t);
   });
-  afterAll(() => t.close());
 
   const row = async (id: string) =>
     (
@@ -20,17 +19,14 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
     )[0];
 
   describe('ETag / If-Match', () => {
+    /** A PATCH of the user's task sent with `If-Match: ifMatch`. */
+    const patchIf = (id: string, ifMatch: string, body: object) =>
+      t.http().patch(`/api/me/tasks/${id}`).set(user.auth).set('If-Match', ifMatch).send(body);
     it('GET returns the ETag; a write with it succeeds and moves the ETag on', async () => {
       const task = await createTask(t, user, { title: 'v1' });
       const got = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       expect(got.headers.etag).toBe('"1"');
-      const patched = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .set('If-Match', got.headers.etag)
-        .send({ title: 'v2' })
-        .expect(200);
+      const patched = await patchIf(task.id, got.headers.etag, { title: 'v2' }).expect(200);
       expect(patched.headers.etag).toBe('"2"');
       expect(patched.body.title).toBe('v2');
     });
@@ -82,16 +78,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       const other = await registerUser(t);
       const theirs = await createTask(t, other);
       for (const tag of ['"1"', '"99"', '*']) {
-        expectProblem(
-          await t
-            .http()
-            .patch(`/api/me/tasks/${theirs.id}`)
-            .set(user.auth)
-            .set('If-Match', tag)
-            .send({ title: 'x' }),
-          404,
-          'TASK_NOT_FOUND',
-        );
+        expectProblem(await patchIf(theirs.id, tag, { title: 'x' }), 404, 'TASK_NOT_FOUND');
         expectProblem(
           await t.http().delete(`/api/me/tasks/${theirs.id}`).set(user.auth).set('If-Match', tag),
           404,
@@ -103,41 +90,11 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
 
     it('If-Match: * and a list containing the current ETag match; weak tags never do', async () => {
       const task = await createTask(t, user);
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .set('If-Match', '*')
-        .send({ title: 'a' })
-        .expect(200);
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .set('If-Match', '"7", "2"')
-        .send({ title: 'b' })
-        .expect(200);
-      expectProblem(
-        await t
-          .http()
-          .patch(`/api/me/tasks/${task.id}`)
-          .set(user.auth)
-          .set('If-Match', 'W/"3"')
-          .send({ title: 'c' }),
-        412,
-        'PRECONDITION_FAILED',
-      );
+      await patchIf(task.id, '*', { title: 'a' }).expect(200);
+      await patchIf(task.id, '"7", "2"', { title: 'b' }).expect(200);
+      expectProblem(await patchIf(task.id, 'W/"3"', { title: 'c' }), 412, 'PRECONDITION_FAILED');
       // Even a write that changes nothing checks the precondition.
-      expectProblem(
-        await t
-          .http()
-          .patch(`/api/me/tasks/${task.id}`)
-          .set(user.auth)
-          .set('If-Match', '"1"')
-          .send({}),
-        412,
-        'PRECONDITION_FAILED',
-      );
+      expectProblem(await patchIf(task.id, '"1"', {}), 412, 'PRECONDITION_FAILED');
       expect(await row(task.id)).toMatchObject({ title: 'b', version: 3 });
     });
 
@@ -145,12 +102,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       'a malformed If-Match (%s) is 400 and changes nothing',
       async (value) => {
         const task = await createTask(t, user, { title: 'kept' });
-        const response = await t
-          .http()
-          .patch(`/api/me/tasks/${task.id}`)
-          .set(user.auth)
-          .set('If-Match', value)
-          .send({ title: 'x' });
+        const response = await patchIf(task.id, value, { title: 'x' });
         expectProblem(response, 400, 'VALIDATION_FAILED');
         expect(response.body.errors[0].field).toBe('If-Match');
         expect(await row(task.id)).toMatchObject({ title: 'kept', version: 1 });
@@ -161,12 +113,6 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
   describe('Idempotency-Key on POST /api/{user_id}/tasks', () => {
     const post = (who: Registered, key: string, body: object) =>
       t.http().post('/api/me/tasks').set(who.auth).set('Idempotency-Key', key).send(body);
-    const count = async (who: Registered) =>
-      Number(
-        (
-          await t.sql<{ n: string }>('SELECT count(*) AS n FROM tasks WHERE user_id = $1', [who.id])
-        )[0].n,
-      );
 
     it('a retry returns the first response (status, body, Location, ETag) and creates nothing', async () => {
       const who = await registerUser(t);
@@ -177,7 +123,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       expect(again.headers.etag).toBe('"1"');
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(first.headers['idempotent-replayed']).toBeUndefined();
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('keys are per user', async () => {
@@ -193,7 +139,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       const who = await registerUser(t);
       await post(who, 'k', { title: 'one' }).expect(201);
       expectProblem(await post(who, 'k', { title: 'two' }), 422, 'IDEMPOTENCY_KEY_REUSED');
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('concurrent requests with one key create exactly one task', async () => {
@@ -210,7 +156,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
         }
       }
       expect(ids.size).toBe(1);
-      expect(await count(who)).toBe(1);
+      expect(await taskCount(t, who.id)).toBe(1);
     });
 
     it('a failed request does not use up its key', async () => {
@@ -256,7 +202,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
         .send({ title: 'x' });
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(response.body.errors[0].field).toBe('Idempotency-Key');
-      expect(await count(who)).toBe(0);
+      expect(await taskCount(t, who.id)).toBe(0);
     });
   });
 });

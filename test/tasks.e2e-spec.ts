@@ -1,29 +1,21 @@
 import {
+  clearCompleted,
   createTask,
   expectProblem,
   Registered,
   registerUser,
   TASK_FIELDS,
+  UUID,
+  withCompletedTasks,
 } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { insertTasks, taskCount } from './support/db';
+import { useTestApp } from './support/test-app';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('Tasks: the owner’s routes', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-
-  const countTasks = async (user: Registered) =>
-    (
-      await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE user_id = $1', [
-        user.id,
-      ])
-    )[0].n;
+  const t = useTestApp();
 
   describe('POST /api/{user_id}/tasks', () => {
     it('creates a task with every field, answers 201 with Location and ETag', async () => {
@@ -231,7 +223,7 @@ describe('Tasks: the owner’s routes', () => {
     ];
 
     it.each(rejected)('POST rejects %s: 400, nothing created', async (_, fields, field) => {
-      const before = await countTasks(user);
+      const before = await taskCount(t, user.id);
       const body = 'title' in fields || field === 'title' ? fields : { title: 'Valid', ...fields };
       const response = await t.http().post('/api/me/tasks').set(user.auth).send(body);
       expectProblem(response, 400, 'VALIDATION_FAILED');
@@ -239,7 +231,7 @@ describe('Tasks: the owner’s routes', () => {
         expect.arrayContaining([{ field, message: expect.any(String) }]),
       );
       expect(response.body.detail).toContain(field);
-      expect(await countTasks(user)).toBe(before);
+      expect(await taskCount(t, user.id)).toBe(before);
     });
 
     it('lists every offending field at once', async () => {
@@ -320,6 +312,8 @@ describe('Tasks: the owner’s routes', () => {
     beforeAll(async () => {
       user = await registerUser(t);
     });
+    const write = (id: string, body: object) =>
+      t.http()[method](`/api/me/tasks/${id}`).set(user.auth).send(body);
     const full = {
       title: 'Original',
       description: 'Original description',
@@ -330,12 +324,7 @@ describe('Tasks: the owner’s routes', () => {
 
     it('applies the given fields and leaves the others', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: '  Renamed ' })
-        .expect(200);
+      const response = await write(task.id, { title: '  Renamed ' }).expect(200);
       expect(response.body).toEqual({
         ...task,
         title: 'Renamed',
@@ -375,12 +364,9 @@ describe('Tasks: the owner’s routes', () => {
 
     it('clears the nullable fields with null and the tags with []', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ description: null, due_date: null, tags: [] })
-        .expect(200);
+      const response = await write(task.id, { description: null, due_date: null, tags: [] }).expect(
+        200,
+      );
       expect(response.body).toMatchObject({
         title: 'Original',
         description: null,
@@ -392,40 +378,20 @@ describe('Tasks: the owner’s routes', () => {
 
     it('an empty body changes nothing', async () => {
       const task = await createTask(t, user, full);
-      const response = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({})
-        .expect(200);
+      const response = await write(task.id, {}).expect(200);
       expect(response.body).toEqual(task);
     });
 
     it('sets completed_at when completed becomes true, keeps it, and clears it on false', async () => {
       const task = await createTask(t, user);
-      const done = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: true })
-        .expect(200);
+      const done = await write(task.id, { completed: true }).expect(200);
       expect(done.body).toMatchObject({
         completed: true,
         completed_at: expect.stringMatching(ISO),
       });
-      const again = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: true, title: 'Still done' })
-        .expect(200);
+      const again = await write(task.id, { completed: true, title: 'Still done' }).expect(200);
       expect(again.body).toMatchObject({ completed: true, completed_at: done.body.completed_at });
-      const undone = await t
-        .http()
-        [method](`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ completed: false })
-        .expect(200);
+      const undone = await write(task.id, { completed: false }).expect(200);
       expect(undone.body).toMatchObject({ completed: false, completed_at: null });
     });
 
@@ -532,28 +498,15 @@ describe('Tasks: the owner’s routes', () => {
 
   describe('DELETE /api/{user_id}/tasks?status=completed (clear completed)', () => {
     it('deletes only the caller’s completed tasks and says how many', async () => {
-      const user = await registerUser(t);
-      const other = await registerUser(t);
-      await createTask(t, user, { title: 'done 1', completed: true });
-      await createTask(t, user, { title: 'done 2', completed: true });
-      const pending = await createTask(t, user, { title: 'pending' });
-      const othersDone = await createTask(t, other, { title: 'other done', completed: true });
+      const { owner: user, other, kept, theirs } = await withCompletedTasks(t);
 
-      const response = await t
-        .http()
-        .delete('/api/me/tasks?status=completed')
-        .set(user.auth)
-        .expect(200);
+      const response = await clearCompleted(t, user).expect(200);
       expect(response.body).toEqual({ deleted: 2 });
       const left = await t.http().get('/api/me/tasks').set(user.auth).expect(200);
-      expect(left.body.map((task: { id: string }) => task.id)).toEqual([pending.id]);
-      await t.http().get(`/api/me/tasks/${othersDone.id}`).set(other.auth).expect(200);
+      expect(left.body.map((task: { id: string }) => task.id)).toEqual([kept.id]);
+      await t.http().get(`/api/me/tasks/${theirs.id}`).set(other.auth).expect(200);
 
-      const again = await t
-        .http()
-        .delete(`/api/${user.id}/tasks?status=completed`)
-        .set(user.auth)
-        .expect(200);
+      const again = await clearCompleted(t, user, `/api/${user.id}/tasks`).expect(200);
       expect(again.body).toEqual({ deleted: 0 });
     });
 
@@ -571,7 +524,7 @@ describe('Tasks: the owner’s routes', () => {
       await createTask(t, user);
       const response = await t.http().delete(`/api/me/tasks${query}`).set(user.auth);
       expectProblem(response, 400, 'VALIDATION_FAILED');
-      expect(await countTasks(user)).toBe(2);
+      expect(await taskCount(t, user.id)).toBe(2);
     });
   });
 
@@ -663,11 +616,8 @@ describe('Tasks: the owner’s routes', () => {
 
     it('limit defaults to 50 and goes up to 100', async () => {
       const many = await registerUser(t);
-      await t.sql(
-        `INSERT INTO tasks (user_id, title, created_at)
-         SELECT $1, 'task ' || n, now() - n * interval '1 second' FROM generate_series(1, 101) AS n`,
-        [many.id],
-      );
+      const now = Date.now();
+      await insertTasks(t, many.id, 101, (i) => ({ created_at: new Date(now - i * 1000) }));
       const byDefault = await t.http().get('/api/me/tasks').set(many.auth).expect(200);
       expect(byDefault.body).toHaveLength(50);
       expect(byDefault.body[0].title).toBe('task 1');

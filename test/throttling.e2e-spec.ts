@@ -1,28 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { expectProblem, uniqueEmail } from './support/builders';
-import { createTestApp, TestApp } from './support/test-app';
+import { expectProblem, registerUser, uniqueEmail } from './support/builders';
+import { type TestApp, useTestApp } from './support/test-app';
 
 /** A client address of its own per test, so counters never leak between tests (or runs on Redis). */
 const randomIp = () => `10.${[...randomBytes(3)].join('.')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Registers from an address of its own, so registering never counts against a test's limit. */
-const registerUser = async (app: TestApp) => {
-  const email = uniqueEmail();
-  const password = 'password-123';
-  const response = await app
-    .http()
-    .post('/api/auth/register')
-    .set('X-Forwarded-For', randomIp())
-    .send({ email, password })
-    .expect(201);
-  return {
-    email,
-    password,
-    refreshToken: response.body.refresh_token as string,
-    token: response.body.access_token as string,
-  };
-};
+const register = (t: TestApp) => registerUser(t, { forwardedFor: randomIp() });
+/** A POST as from client address `ip` (the apps below trust X-Forwarded-For, or test that they do not). */
+const postFrom = (t: TestApp, ip: string, path: string, body: object) =>
+  t.http().post(path).set('X-Forwarded-For', ip).send(body);
+const newAccount = () => ({ email: uniqueEmail(), password: 'password-123' });
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 // CI always has Redis (a missing one fails there); a newcomer's machine may have none: then the
@@ -37,20 +26,16 @@ const STORES: [string, Record<string, string>][] = [
 ];
 
 describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({
-      ...storeEnv,
-      TRUST_PROXY: 'true',
-      LOGIN_MAX_FAILURES_PER_EMAIL: '3',
-      LOGIN_MAX_FAILURES_PER_IP: '5',
-      LOGIN_WINDOW: '2s',
-    });
+  const t = useTestApp({
+    ...storeEnv,
+    TRUST_PROXY: 'true',
+    LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+    LOGIN_MAX_FAILURES_PER_IP: '5',
+    LOGIN_WINDOW: '2s',
   });
-  afterAll(() => t.close());
 
   const login = (email: string, password: string, ip: string) =>
-    t.http().post('/api/auth/login').set('X-Forwarded-For', ip).send({ email, password });
+    postFrom(t, ip, '/api/auth/login', { email, password });
 
   it('keeps its counters in the configured store', async () => {
     await login(uniqueEmail(), 'wrong-password', randomIp()).expect(401);
@@ -61,7 +46,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
 
   describe('failed logins per email', () => {
     it('the attempt past the limit gets 429 with Retry-After, even with the right password, until the window ends', async () => {
-      const user = await registerUser(t);
+      const user = await register(t);
       for (let i = 0; i < 3; i++) {
         expectProblem(
           await login(user.email, 'wrong-password', randomIp()),
@@ -87,8 +72,8 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
     });
 
     it('other accounts are unaffected', async () => {
-      const victim = await registerUser(t);
-      const bystander = await registerUser(t);
+      const victim = await register(t);
+      const bystander = await register(t);
       for (let i = 0; i < 4; i++) await login(victim.email, 'wrong-password', randomIp());
       expectProblem(
         await login(victim.email, victim.password, randomIp()),
@@ -107,7 +92,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
     });
 
     it('a successful login clears the email’s failures', async () => {
-      const user = await registerUser(t);
+      const user = await register(t);
       const ip = randomIp();
       for (let i = 0; i < 2; i++) await login(user.email, 'wrong-password', ip);
       await login(user.email, user.password, ip).expect(200);
@@ -118,7 +103,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
     });
 
     it('a burst of parallel guesses cannot get past the limit', async () => {
-      const user = await registerUser(t);
+      const user = await register(t);
       const responses = await Promise.all(
         Array.from({ length: 8 }, () => login(user.email, 'wrong-password', randomIp())),
       );
@@ -133,7 +118,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
       for (let i = 0; i < 5; i++) {
         expectProblem(await login(uniqueEmail(), 'wrong-password', ip), 401, 'INVALID_CREDENTIALS');
       }
-      const user = await registerUser(t);
+      const user = await register(t);
       const blocked = await login(user.email, user.password, ip);
       expectProblem(blocked, 429, 'TOO_MANY_REQUESTS');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -142,7 +127,7 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
 
     it('logging in to an account of one’s own does not reset the address’s failures', async () => {
       const ip = randomIp();
-      const own = await registerUser(t);
+      const own = await register(t);
       for (let round = 0; round < 3; round++) {
         await login(uniqueEmail(), 'wrong-password', ip).expect(401);
         await login(own.email, own.password, ip).expect(200);
@@ -155,78 +140,42 @@ describe.each(STORES)('Throttling on the %s store', (_, storeEnv) => {
 });
 
 describe.each(STORES)('AUTH_RATE_LIMIT on the %s store', (_, storeEnv) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ ...storeEnv, TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '4' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ ...storeEnv, TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '4' });
 
   it('register: the request past the limit per address gets 429 TOO_MANY_REQUESTS with Retry-After', async () => {
     const ip = randomIp();
-    const register = () =>
-      t
-        .http()
-        .post('/api/auth/register')
-        .set('X-Forwarded-For', ip)
-        .send({ email: uniqueEmail(), password: 'password-123' });
-    for (let i = 0; i < 4; i++) await register().expect(201);
-    const limited = await register();
+    const registerFrom = (from: string) => postFrom(t, from, '/api/auth/register', newAccount());
+    for (let i = 0; i < 4; i++) await registerFrom(ip).expect(201);
+    const limited = await registerFrom(ip);
     expectProblem(limited, 429, 'TOO_MANY_REQUESTS');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Another address is not limited.
-    await t
-      .http()
-      .post('/api/auth/register')
-      .set('X-Forwarded-For', randomIp())
-      .send({ email: uniqueEmail(), password: 'password-123' })
-      .expect(201);
+    await registerFrom(randomIp()).expect(201);
   });
 
   it('refresh: the request past the limit per address gets 429', async () => {
     const ip = randomIp();
-    let token = (await registerUser(t)).refreshToken;
-    for (let i = 0; i < 4; i++) {
-      const response = await t
-        .http()
-        .post('/api/auth/refresh')
-        .set('X-Forwarded-For', ip)
-        .send({ refresh_token: token })
-        .expect(200);
-      token = response.body.refresh_token;
-    }
-    expectProblem(
-      await t
-        .http()
-        .post('/api/auth/refresh')
-        .set('X-Forwarded-For', ip)
-        .send({ refresh_token: token }),
-      429,
-      'TOO_MANY_REQUESTS',
-    );
+    let token = (await register(t)).refreshToken;
+    const refresh = () => postFrom(t, ip, '/api/auth/refresh', { refresh_token: token });
+    for (let i = 0; i < 4; i++) token = (await refresh().expect(200)).body.refresh_token;
+    expectProblem(await refresh(), 429, 'TOO_MANY_REQUESTS');
   });
 
   it('register, login and refresh share one budget per address', async () => {
     const ip = randomIp();
-    const user = await registerUser(t);
-    const call = (path: string, body: object) =>
-      t.http().post(path).set('X-Forwarded-For', ip).send(body);
-    await call('/api/auth/register', { email: uniqueEmail(), password: 'password-123' }).expect(
-      201,
-    );
+    const user = await register(t);
+    const call = (path: string, body: object) => postFrom(t, ip, path, body);
+    await call('/api/auth/register', newAccount()).expect(201);
     await call('/api/auth/login', { email: user.email, password: user.password }).expect(200);
     await call('/api/auth/refresh', { refresh_token: user.refreshToken }).expect(200);
     await call('/api/auth/login', { email: user.email, password: user.password }).expect(200);
-    expectProblem(
-      await call('/api/auth/register', { email: uniqueEmail(), password: 'password-123' }),
-      429,
-      'TOO_MANY_REQUESTS',
-    );
+    expectProblem(await call('/api/auth/register', newAccount()), 429, 'TOO_MANY_REQUESTS');
   });
 
   it('other routes are not rate limited', async () => {
     const ip = randomIp();
-    const user = await registerUser(t);
+    const user = await register(t);
     for (let i = 0; i < 6; i++) {
       await t
         .http()
@@ -239,30 +188,16 @@ describe.each(STORES)('AUTH_RATE_LIMIT on the %s store', (_, storeEnv) => {
 });
 
 describe('Without TRUST_PROXY, X-Forwarded-For is ignored', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_WINDOW: '60s' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ LOGIN_MAX_FAILURES_PER_IP: '3', LOGIN_WINDOW: '60s' });
 
   it('a client cannot escape the per-address limit by inventing addresses', async () => {
-    for (let i = 0; i < 3; i++) {
-      await t
-        .http()
-        .post('/api/auth/login')
-        .set('X-Forwarded-For', randomIp())
-        .send({ email: uniqueEmail(), password: 'wrong-password' })
-        .expect(401);
-    }
-    expectProblem(
-      await t
-        .http()
-        .post('/api/auth/login')
-        .set('X-Forwarded-For', randomIp())
-        .send({ email: uniqueEmail(), password: 'wrong-password' }),
-      429,
-      'TOO_MANY_REQUESTS',
-    );
+    const guess = () =>
+      postFrom(t, randomIp(), '/api/auth/login', {
+        email: uniqueEmail(),
+        password: 'wrong-password',
+      });
+    for (let i = 0; i < 3; i++) await guess().expect(401);
+    expectProblem(await guess(), 429, 'TOO_MANY_REQUESTS');
     const rows = await t.sql<{ key: string }>(
       `SELECT key FROM throttle_counters WHERE key LIKE 'login:ip:%'`,
     );
@@ -272,11 +207,7 @@ describe('Without TRUST_PROXY, X-Forwarded-For is ignored', () => {
 });
 
 describe('While the Redis store is unreachable', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
-  });
-  afterAll(() => t.close());
+  const t = useTestApp({ REDIS_URL: 'redis://127.0.0.1:1/0' });
 
   it('login answers 503 SERVICE_UNAVAILABLE with Retry-After, not a 500 or a hang', async () => {
     const response = await t

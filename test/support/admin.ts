@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ModulesContainer } from '@nestjs/core';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
+import type { Test } from 'supertest';
 import { registerUser, Registered } from './builders';
 import type { TestApp } from './test-app';
 
@@ -79,3 +80,22 @@ const joinPath = (...parts: string[]) =>
 /** The path with every `:param` filled in (a random UUID unless `values` names it). */
 export const fillParams = (path: string, values: Record<string, string> = {}) =>
   path.replace(/:(\w+)/g, (_, name: string) => values[name] ?? randomUUID());
+
+type Actor = Pick<Registered, 'auth'>;
+
+/** The admin routes that act on a user, sent as `actor` (or whoever the getter names then). */
+export function adminApi(t: TestApp, actor: Actor | (() => Actor)) {
+  const auth = () => (typeof actor === 'function' ? actor() : actor).auth;
+  const withBody = (call: Test, body?: object) => (body === undefined ? call : call.send(body));
+  return {
+    setRole: (id: string, role: string) =>
+      t.http().patch(`/api/admin/users/${id}/role`).set(auth()).send({ role }),
+    ban: (id: string, body?: object) =>
+      withBody(t.http().post(`/api/admin/users/${id}/ban`).set(auth()), body),
+    unban: (id: string) => t.http().post(`/api/admin/users/${id}/unban`).set(auth()),
+    deleteUser: (id: string) => t.http().delete(`/api/admin/users/${id}`).set(auth()),
+    /** The newest audit entry. */
+    lastAudit: async () =>
+      (await t.http().get('/api/admin/audit-log?limit=1').set(auth()).expect(200)).body[0],
+  };
+}

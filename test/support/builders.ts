@@ -26,19 +26,25 @@ export const TASK_FIELDS = [
   'updated_at',
 ] as const;
 
+/** A UUID as the API and the database write them (lower-case). */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const uniqueEmail = (prefix = 'user') =>
   `${prefix}-${randomBytes(5).toString('hex')}@example.com`;
 
-/** Registers a fresh user and returns its credentials. */
+/**
+ * Registers a fresh user and returns its credentials; `forwardedFor` sends the request as from
+ * that client address (on an app with TRUST_PROXY).
+ */
 export async function registerUser(
   t: TestApp,
-  fields: { email?: string; password?: string; name?: string } = {},
+  fields: { email?: string; password?: string; name?: string; forwardedFor?: string } = {},
 ): Promise<Registered> {
   const email = fields.email ?? uniqueEmail();
   const password = fields.password ?? 'password-123';
-  const response = await t
-    .http()
-    .post('/api/auth/register')
+  const call = t.http().post('/api/auth/register');
+  if (fields.forwardedFor) call.set('X-Forwarded-For', fields.forwardedFor);
+  const response = await call
     .send({ email, password, ...(fields.name === undefined ? {} : { name: fields.name }) })
     .expect(201);
   const token = response.body.access_token as string;
@@ -82,6 +88,24 @@ export async function createTask(
     .expect(201);
   return response.body as Record<string, any>;
 }
+
+/**
+ * Two users for "clear completed": `owner` with two completed tasks and one pending (`kept`),
+ * `other` with a completed task of its own (`theirs`), which no clear of the owner's may touch.
+ */
+export async function withCompletedTasks(t: TestApp) {
+  const owner = await registerUser(t);
+  const other = await registerUser(t);
+  await createTask(t, owner, { title: 'done 1', completed: true });
+  await createTask(t, owner, { title: 'done 2', completed: true });
+  const kept = await createTask(t, owner, { title: 'pending' });
+  const theirs = await createTask(t, other, { title: 'theirs', completed: true });
+  return { owner, other, kept, theirs };
+}
+
+/** DELETE `{base}?status=completed` (clear completed) as `user`; `base` is the list's path. */
+export const clearCompleted = (t: TestApp, user: Registered, base = '/api/me/tasks') =>
+  t.http().delete(`${base}?status=completed`).set(user.auth);
 
 /** Every problem response has the RFC 9457 shape and our stable code. */
 export function expectProblem(

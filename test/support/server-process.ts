@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -71,4 +72,65 @@ export async function waitUntilReady(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`server not ready after ${timeoutMs} ms:\n${server.output()}`);
+}
+
+/**
+ * Runs the built server on a free port and waits until it is ready (killing it if it never gets
+ * there); `readyMs` is how long that took.
+ */
+export async function startServer(
+  env: Record<string, string>,
+  { timeoutMs, ...where }: { main?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<ServerProcess & { readyMs: number }> {
+  const server = spawnServer(env, await freePort(), where);
+  try {
+    return { ...server, readyMs: await waitUntilReady(server, '/health/ready', timeoutMs) };
+  } catch (error) {
+    server.child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+/** Builds dist/ when it is missing (npm's pretest builds it; a lone jest run may not have). */
+export function ensureBuilt(): void {
+  if (!existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
+}
+
+/** Sends `signal` and resolves with the exit code (or signal name). */
+export async function stopServer(
+  server: ServerProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | string> {
+  server.child.kill(signal);
+  return server.exited;
+}
+
+/** Stops the server if it still runs (for an afterAll). */
+export async function stopIfRunning(server: ServerProcess | undefined): Promise<void> {
+  if (server && server.child.exitCode === null && server.child.signalCode === null) {
+    await stopServer(server);
+  }
+}
+
+/** A JSON request to the server over real HTTP; `token` is sent as a bearer token. */
+export async function fetchJson(
+  server: ServerProcess,
+  path: string,
+  { body, token, method = body === undefined ? 'GET' : 'POST' }: JsonRequest = {},
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(server.baseUrl + path, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json().catch(() => null)) as any };
+}
+
+export interface JsonRequest {
+  body?: object;
+  token?: string;
+  method?: string;
 }

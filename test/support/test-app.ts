@@ -61,7 +61,20 @@ export async function createTestApp(
   connectVia: (url: string) => string = (url) => url,
 ): Promise<TestApp> {
   const database = await createTestDatabase();
-  const appUrl = connectVia(database.url);
+  return startTestApp(database.url, env, options, connectVia(database.url), database.drop);
+}
+
+/**
+ * The real app on a database that exists already (another instance may share it), with a
+ * DATA_DIR of its own; `onClose` runs once the app has closed.
+ */
+export async function startTestApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: CreateAppOptions = {},
+  appUrl = databaseUrl,
+  onClose: () => Promise<void> = async () => {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'task-api-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -81,13 +94,54 @@ export async function createTestApp(
   return {
     app,
     config,
-    databaseUrl: database.url,
+    databaseUrl,
     http: () => request(app.getHttpServer()),
     sql: (query, params) => dataSource.query(query, params),
     close: async () => {
       await app.close();
-      await database.drop();
+      await onClose();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The `createTestApp` of the enclosing describe block: started in a beforeAll declared here, so
+ * before the block's own hooks (which may use it), and closed in its afterAll.
+ */
+export function useTestApp(
+  env: Record<string, string> = {},
+  options: CreateAppOptions = {},
+  connectVia?: (url: string) => string,
+): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await createTestApp(env, options, connectVia);
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const started = () => {
+    if (!current) throw new Error('useTestApp: the app runs only within hooks and tests');
+    return current;
+  };
+  return {
+    get app() {
+      return started().app;
+    },
+    get config() {
+      return started().config;
+    },
+    get databaseUrl() {
+      return started().databaseUrl;
+    },
+    http: () => started().http(),
+    sql: (query, params) => started().sql(query, params),
+    close: async () => {
+      const app = started();
+      current = undefined;
+      await app.close();
     },
   };
 }

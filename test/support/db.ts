@@ -1,0 +1,76 @@
+import type { TestApp } from './test-app';
+
+/** Rows of `table` matching `where` (SQL, with `params`): test set-up and checks, not the API. */
+export async function countRows(
+  t: TestApp,
+  table: string,
+  where = 'TRUE',
+  params: unknown[] = [],
+): Promise<number> {
+  const [{ n }] = await t.sql<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+    params,
+  );
+  return n;
+}
+
+/** How many tasks the user owns, as stored. */
+export const taskCount = (t: TestApp, userId: string) =>
+  countRows(t, 'tasks', 'user_id = $1', [userId]);
+
+/** How many entries the audit log holds. */
+export const auditCount = (t: TestApp) => countRows(t, 'audit_log');
+
+/** The columns of a task row that `insertTasks` may set; anything left out takes its default. */
+export interface TaskRow {
+  title?: string;
+  description?: string | null;
+  completed?: boolean;
+  priority?: 'low' | 'medium' | 'high';
+  due_date?: string | Date | null;
+  tags?: string[];
+  created_at?: string | Date;
+}
+
+/**
+ * Inserts `n` tasks for the user straight into the table, in one statement (so they share
+ * now(): identical created_at and updated_at unless given). `fields(i)` gives row i's columns,
+ * i from 1 to n; every row must name the same columns. The title is `task i` unless given.
+ * Returns the ids in row order.
+ */
+export async function insertTasks(
+  t: TestApp,
+  userId: string,
+  n: number,
+  fields: TaskRow | ((i: number) => TaskRow) = {},
+): Promise<string[]> {
+  const rows = Array.from({ length: n }, (_, index) => ({
+    title: `task ${index + 1}`,
+    ...(typeof fields === 'function' ? fields(index + 1) : fields),
+  }));
+  const columns = Object.keys(rows[0]) as (keyof TaskRow)[];
+  const params: unknown[] = [userId];
+  const values = rows.map((row) => {
+    if (Object.keys(row).length !== columns.length) throw new Error('insertTasks: rows differ');
+    const cells = columns.map((column) => `$${params.push(row[column])}`);
+    return `($1, ${cells.join(', ')})`;
+  });
+  const inserted = await t.sql<{ id: string }>(
+    `INSERT INTO tasks (user_id, ${columns.join(', ')}) VALUES ${values.join(', ')} RETURNING id`,
+    params,
+  );
+  return inserted.map((row) => row.id);
+}
+
+/** The user's logins (sessions), as stored. */
+export const sessionsOf = (t: TestApp, userId: string) =>
+  t.sql<{ id: string; revoked_at: Date | null }>(
+    'SELECT id, revoked_at FROM sessions WHERE user_id = $1',
+    [userId],
+  );
+
+/** How many refresh tokens were ever issued to the user's logins. */
+export const refreshTokenCount = (t: TestApp, userId: string) =>
+  countRows(t, 'refresh_tokens r JOIN sessions s ON s.id = r.session_id', 's.user_id = $1', [
+    userId,
+  ]);
