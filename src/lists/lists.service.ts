@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type CursorCodec, type Page } from '../common/paging';
+import { CursorCodec, type Page } from '../common/paging';
 import { positionBetween, type Placement } from '../common/positions';
 import { conflict, notFound, validationFailed } from '../common/problem';
 import { isUniqueViolation } from '../database/database-errors';

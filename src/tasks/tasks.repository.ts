@@ -246,8 +246,8 @@ export class TasksRepository {
     const [row] = await db.rows<TaskRow>(
       `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date,
                           tags, list_id, parent_id, position, recurrence, recurrence_start, timezone)
-       VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7, $8, $9, $10, $11,
-               CASE WHEN $11::text IS NOT NULL THEN $6::timestamptz END, $12)
+       VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7, $8, $9, $10, $11::varchar,
+               CASE WHEN $11::varchar IS NOT NULL THEN $6::timestamptz END, $12)
        RETURNING ${TASK_COLUMNS}`,
       [
         ownerId,
@@ -280,24 +280,19 @@ export class TasksRepository {
   ): Promise<Task | undefined> {
     const values: unknown[] = [id, ownerId];
     const sets: string[] = [];
-    for (const [field, value] of Object.entries(changes)) {
+    const param: Partial<Record<keyof TaskChanges, string>> = {};
+    for (const [field, value] of Object.entries(changes) as [keyof TaskChanges, unknown][]) {
       if (value === undefined) continue;
-      values.push(value);
-      sets.push(`${COLUMN_OF[field as keyof TaskChanges]} = $${values.length}`);
+      param[field] = `$${values.push(value)}`;
+      sets.push(`${COLUMN_OF[field]} = ${param[field]}`);
     }
     if (changes.completed !== undefined)
       sets.push(`completed_at = ${completedAtFor(changes.completed)}`);
     // Setting the rule or the due date starts the rule again from the (new) due date.
-    if (changes.recurrence !== undefined || changes.dueDate !== undefined) {
-      const due =
-        changes.dueDate !== undefined ? `$${values.indexOf(changes.dueDate) + 1}` : 'due_date';
-      const rule =
-        changes.recurrence !== undefined
-          ? `$${values.indexOf(changes.recurrence) + 1}`
-          : 'recurrence';
-      sets.push(
-        `recurrence_start = CASE WHEN ${rule} IS NULL THEN NULL ELSE ${due}::timestamptz END`,
-      );
+    if (param.recurrence || param.dueDate) {
+      const rule = param.recurrence ? `${param.recurrence}::varchar` : 'recurrence';
+      const due = param.dueDate ? `${param.dueDate}::timestamptz` : 'due_date';
+      sets.push(`recurrence_start = CASE WHEN ${rule} IS NULL THEN NULL ELSE ${due} END`);
     }
     return this.writeOne(sets, values, expected, db);
   }

@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
@@ -299,8 +300,10 @@ export class ListTasksQuery extends PageQuery {
     description: "A task's subtasks (its id), or `none` for top-level tasks only",
   })
   @IsOptional()
-  @ValidateIf((_, value) => value !== 'none')
-  @IsUUID('all', { message: 'parent_id must be a task id or none' })
+  @Matches(/^(none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, {
+    message: 'parent_id must be a task id or none',
+  })
+  @IsString({ message: 'parent_id must be given once, as a string' })
   parent_id?: string;
 
   @ApiPropertyOptional({
