@@ -15,8 +15,11 @@ const swc = [
 const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j)s$': swc },
-  // ESM-only packages that CommonJS code requires (Node 20's require(esm) is not available in jest).
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition)/)'],
+  // ESM-only packages that CommonJS code requires (Node 20's require(esm) is not available in jest):
+  // Nest 12, and fractional-indexing and temporal-polyfill (with its temporal-utils) for tasks.
+  transformIgnorePatterns: [
+    '/node_modules/(?!(@nestjs|content-disposition|fractional-indexing|temporal-polyfill|temporal-utils)/)',
+  ],
   testEnvironment: 'node',
 };
 module.exports = {

@@ -5,6 +5,7 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { ListsModule } from './lists/lists.module';
 import { LoggingModule, LoggingOptions } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -31,6 +32,7 @@ export class AppModule {
         }),
         UsersModule,
         AuthModule,
+        ListsModule,
         TasksModule,
         AdminModule,
         HealthModule,

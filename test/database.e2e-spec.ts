@@ -28,12 +28,26 @@ const STRING_TOO_LONG = '22001';
 describe('Database: what the schema guarantees by itself', () => {
   const t = useTestApp();
   let userId: string;
+  let inboxId: string;
   beforeAll(async () => {
     userId = (await registerUser(t)).id;
+    [{ id: inboxId }] = await t.sql<{ id: string }>(
+      'SELECT id FROM lists WHERE user_id = $1 AND is_default',
+      [userId],
+    );
   });
+  /** A position no other test row has (the order itself is not under test here). */
+  let positions = 0;
+  const nextPosition = () => `b${String(++positions).padStart(2, '0')}`;
 
   const insertTask = (fields: Record<string, unknown>) => {
-    const row: Record<string, unknown> = { user_id: userId, title: 'Valid', ...fields };
+    const row: Record<string, unknown> = {
+      user_id: userId,
+      list_id: inboxId,
+      position: nextPosition(),
+      title: 'Valid',
+      ...fields,
+    };
     const columns = Object.keys(row);
     return sqlError(
       t,
@@ -45,8 +59,16 @@ describe('Database: what the schema guarantees by itself', () => {
   describe('tasks', () => {
     it('a valid row is accepted (so the refusals below are for their own reason)', async () => {
       const [row] = await t.sql(
-        `INSERT INTO tasks (user_id, title, description, tags) VALUES ($1, $2, $3, $4) RETURNING *`,
-        [userId, '😀'.repeat(200), 'd'.repeat(1000), Array.from({ length: 20 }, (_, i) => `t${i}`)],
+        `INSERT INTO tasks (user_id, list_id, position, title, description, tags)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [
+          userId,
+          inboxId,
+          nextPosition(),
+          '😀'.repeat(200),
+          'd'.repeat(1000),
+          Array.from({ length: 20 }, (_, i) => `t${i}`),
+        ],
       );
       expect(row).toMatchObject({
         user_id: userId,
@@ -79,8 +101,48 @@ describe('Database: what the schema guarantees by itself', () => {
       ['21 tags', { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, CHECK_VIOLATION],
       ['completed without completed_at', { completed: true }, CHECK_VIOLATION],
       ['completed_at on a pending task', { completed_at: new Date() }, CHECK_VIOLATION],
+      ['a recurrence without a due date', { recurrence: 'FREQ=DAILY' }, CHECK_VIOLATION],
+      ['no list', { list_id: null }, NOT_NULL_VIOLATION],
+      ['no position', { position: null }, NOT_NULL_VIOLATION],
     ])('refuses %s', async (_, fields, code) => {
       expect((await insertTask(fields)).code).toBe(code);
+    });
+
+    it('cannot sit in another user’s list, whatever the application does', async () => {
+      const other = await registerUser(t);
+      const [{ id: othersInbox }] = await t.sql<{ id: string }>(
+        'SELECT id FROM lists WHERE user_id = $1 AND is_default',
+        [other.id],
+      );
+      expect(await insertTask({ list_id: othersInbox })).toEqual({
+        code: FOREIGN_KEY_VIOLATION,
+        constraint: 'tasks_list_fk',
+      });
+    });
+
+    it('a subtask has its parent’s owner and list; siblings never share a position', async () => {
+      const [parent] = await t.sql<{ id: string }>(
+        `INSERT INTO tasks (user_id, list_id, position, title) VALUES ($1, $2, $3, 'Parent')
+         RETURNING id`,
+        [userId, inboxId, nextPosition()],
+      );
+      const [{ id: otherList }] = await t.sql<{ id: string }>(
+        `INSERT INTO lists (user_id, name, position) VALUES ($1, 'Other', 'b0') RETURNING id`,
+        [userId],
+      );
+      expect(await insertTask({ parent_id: parent.id, list_id: otherList })).toEqual({
+        code: FOREIGN_KEY_VIOLATION,
+        constraint: 'tasks_parent_fk',
+      });
+      const position = nextPosition();
+      await t.sql(
+        `INSERT INTO tasks (user_id, list_id, parent_id, position, title) VALUES ($1, $2, $3, $4, 'A')`,
+        [userId, inboxId, parent.id, position],
+      );
+      expect(await insertTask({ parent_id: parent.id, position })).toEqual({
+        code: UNIQUE_VIOLATION,
+        constraint: 'tasks_sibling_position_idx',
+      });
     });
   });
 

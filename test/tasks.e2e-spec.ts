@@ -37,6 +37,9 @@ describe('Tasks: the owner’s routes', () => {
       expect(response.body).toEqual({
         id: expect.stringMatching(UUID),
         user_id: user.id,
+        list_id: expect.stringMatching(UUID),
+        parent_id: null,
+        position: expect.any(String),
         title: 'Write the report',
         description: 'Numbers from finance first',
         completed: true,
@@ -44,6 +47,8 @@ describe('Tasks: the owner’s routes', () => {
         priority: 'high',
         due_date: '2026-12-01T07:00:00.000Z',
         tags: ['work', 'q4'],
+        recurrence: null,
+        timezone: 'UTC',
         created_at: expect.stringMatching(ISO),
         updated_at: expect.stringMatching(ISO),
       });
@@ -71,9 +76,16 @@ describe('Tasks: the owner’s routes', () => {
         .set(user.auth)
         .send({ title: 'Only a title' })
         .expect(201);
+      const [inbox] = await t.sql<{ id: string }>(
+        'SELECT id FROM lists WHERE user_id = $1 AND is_default',
+        [user.id],
+      );
       expect(response.body).toEqual({
         id: expect.stringMatching(UUID),
         user_id: user.id,
+        list_id: inbox.id,
+        parent_id: null,
+        position: 'a0',
         title: 'Only a title',
         description: null,
         completed: false,
@@ -81,6 +93,8 @@ describe('Tasks: the owner’s routes', () => {
         priority: 'medium',
         due_date: null,
         tags: [],
+        recurrence: null,
+        timezone: 'UTC',
         created_at: expect.stringMatching(ISO),
         updated_at: response.body.created_at,
       });

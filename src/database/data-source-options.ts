@@ -1,20 +1,23 @@
 import { DataSourceOptions } from 'typeorm';
 import { AuditEntry } from '../admin/audit-entry.entity';
 import { RefreshToken, Session } from '../auth/session.entity';
+import { List } from '../lists/list.entity';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { Init1763900000000 } from './migrations/1763900000000-Init';
 import { AuditLog1763950000000 } from './migrations/1763950000000-AuditLog';
 import { ThrottleCounters1764000000000 } from './migrations/1764000000000-ThrottleCounters';
 import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500-TaskListsAndIdempotency';
+import { ListsSubtasksRecurrence1764100000000 } from './migrations/1764100000000-ListsSubtasksRecurrence';
 
-export const ENTITIES = [User, Session, RefreshToken, Task, AuditEntry];
+export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
 export const MIGRATIONS = [
   Init1763900000000,
   AuditLog1763950000000,
   ThrottleCounters1764000000000,
   TaskListsAndIdempotency1764000000500,
+  ListsSubtasksRecurrence1764100000000,
 ];
 
 export interface DatabaseSettings {

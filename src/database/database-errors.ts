@@ -66,3 +66,9 @@ export function errorMessage(error: unknown): string {
     ? error.message
     : String((error as { message?: unknown })?.message ?? error);
 }
+
+/** A unique index (named) refused the row: the database decided a race or a duplicate. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const candidate = error as { code?: unknown; constraint?: unknown } | undefined;
+  return candidate?.code === '23505' && candidate.constraint === constraint;
+}

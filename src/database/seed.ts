@@ -128,8 +128,11 @@ export async function seedDemoData(
       for (const [index, task] of demo.tasks.entries()) {
         const due = dueDate(task.dueInDays);
         const rows: unknown[] = await db.query(
-          `INSERT INTO tasks (id, user_id, title, description, priority, due_date, tags, completed, completed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          // In the account's Inbox, in the demo's order ('a0', 'a1', ...: fractional-indexing keys).
+          `INSERT INTO tasks (id, user_id, title, description, priority, due_date, tags, completed,
+                              completed_at, list_id, position)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, l.id, $10
+             FROM lists l WHERE l.user_id = $2 AND l.is_default
            ON CONFLICT (id) DO NOTHING RETURNING id`,
           [
             stableId(`${demo.email}:${index}`),
@@ -141,6 +144,7 @@ export async function seedDemoData(
             task.tags,
             task.completed,
             task.completed ? due : null,
+            `a${index}`,
           ],
         );
         tasksCreated += rows.length;

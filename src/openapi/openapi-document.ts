@@ -10,6 +10,7 @@ export const BEARER = 'bearer';
 /** Tag order and descriptions as Swagger UI shows them; a tag no operation uses is left out. */
 const TAGS: Record<string, string> = {
   Auth: 'Sign-up, login, tokens and your own account',
+  Lists: 'Your own lists: /api/{user_id}/lists where {user_id} is your id or `me`',
   Tasks: 'Your own tasks: /api/{user_id}/tasks where {user_id} is your id or `me`',
   Admin: 'User and task oversight (role admin only)',
   Health: 'Liveness and readiness probes',

@@ -18,6 +18,18 @@ export class Task {
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
+  /** NOT NULL; with user_id a foreign key to lists (id, user_id): always one of the owner's lists. */
+  @Column({ name: 'list_id', type: 'uuid' })
+  listId: string;
+
+  /** A subtask's parent: with user_id and list_id a foreign key, so same owner and same list. */
+  @Column({ name: 'parent_id', type: 'uuid', nullable: true })
+  parentId: string | null;
+
+  /** Manual order among the siblings (same list, same parent): a fractional-indexing key. */
+  @Column({ type: 'text', collation: 'C' })
+  position: string;
+
   @Column({ type: 'varchar', length: 200 })
   title: string;
 
@@ -38,6 +50,18 @@ export class Task {
 
   @Column({ type: 'text', array: true, default: () => "'{}'" })
   tags: string[];
+
+  /** An RRULE (tasks/recurrence.ts); needs a due date (CHECK constraint). */
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  recurrence: string | null;
+
+  /** The rule's DTSTART: the due date when the rule or the due date was last set. */
+  @Column({ name: 'recurrence_start', type: 'timestamptz', nullable: true })
+  recurrenceStart: Date | null;
+
+  /** The IANA zone the recurrence is expanded in. */
+  @Column({ type: 'varchar', length: 64, default: 'UTC' })
+  timezone: string;
 
   /** Bumped by every write; the ETag. */
   @Column({ type: 'integer', default: 1 })

@@ -1,7 +1,8 @@
 import type { ReplayableResponse } from '../common/idempotency';
 import { WithHeaders } from '../common/response';
-import { TaskResponse } from './dto/task.dto';
+import { CompletionResponse, TaskResponse } from './dto/task.dto';
 import { Task } from './task.entity';
+import type { Completion } from './tasks.repository';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -10,6 +11,9 @@ export function toTaskResponse(task: Task): TaskResponse {
   return {
     id: task.id,
     user_id: task.userId,
+    list_id: task.listId,
+    parent_id: task.parentId,
+    position: task.position,
     title: task.title,
     description: task.description,
     completed: task.completed,
@@ -17,6 +21,8 @@ export function toTaskResponse(task: Task): TaskResponse {
     priority: task.priority,
     due_date: iso(task.dueDate),
     tags: task.tags,
+    recurrence: task.recurrence,
+    timezone: task.timezone,
     created_at: task.createdAt.toISOString(),
     updated_at: task.updatedAt.toISOString(),
   };
@@ -35,3 +41,10 @@ export const createdTask = (task: Task) =>
     { location: `/api/${task.userId}/tasks/${task.id}`, etag: etagOf(task) },
     201,
   ) as ReplayableResponse<TaskResponse>;
+
+export const toCompletionResponse = (completion: Completion): CompletionResponse => ({
+  id: completion.id,
+  task_id: completion.taskId,
+  due_date: completion.dueDate.toISOString(),
+  completed_at: completion.completedAt.toISOString(),
+});

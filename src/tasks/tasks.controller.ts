@@ -31,19 +31,22 @@ import {
   SentBody,
 } from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
+import { PageQuery } from '../common/paging';
 import { PageOf, WithHeaders } from '../common/response';
 import type { SqlExecutor } from '../database/sql';
 import {
   ClearCompletedQuery,
   ClearCompletedResponse,
   CompleteTaskDto,
+  CompletionResponse,
   CreateTaskDto,
   ListTasksQuery,
+  MoveTaskDto,
   TaskResponse,
   UpdateTaskDto,
 } from './dto/task.dto';
 import { OwnershipInterceptor } from './ownership.interceptor';
-import { createdTask, taggedTask, toTaskResponse } from './task.mapper';
+import { createdTask, taggedTask, toCompletionResponse, toTaskResponse } from './task.mapper';
 import {
   ETAG,
   IfMatch,
@@ -210,5 +213,40 @@ export class TasksController {
   ): TaskAnswer {
     const expected = parseIfMatch(ifMatch);
     return taggedTask(await this.tasks.setCompleted(user.id, id, dto.completed, expected));
+  }
+
+  @Post(':id/move')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Move a task: into another list, under another parent, next to a sibling',
+    description:
+      '`list_id` and/or `parent_id` (null: top-level) give the new place; `before` or `after` (the id of a task among the new siblings) puts it next to that task, else it goes last. Its subtasks move with it. A subtask is always in its parent’s list.',
+    operationId: 'moveTask',
+  })
+  @TaskWrite()
+  @TaggedTaskResponse()
+  async move(
+    @CurrentUser() user: AuthUser,
+    @TaskId() id: string,
+    @Body() dto: MoveTaskDto,
+    @IfMatch() ifMatch: string | undefined,
+  ): TaskAnswer {
+    return taggedTask(await this.tasks.move(user.id, id, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Get(':id/completions')
+  @ApiOperation({
+    summary: "A recurring task's completed occurrences, newest first",
+    operationId: 'listCompletions',
+  })
+  @ApiOkResponse({ type: [CompletionResponse] })
+  @ApiProblems(400)
+  @TaskNotFound()
+  async completions(
+    @CurrentUser() user: AuthUser,
+    @TaskId() id: string,
+    @Query() query: PageQuery,
+  ): Promise<PageOf<CompletionResponse>> {
+    return PageOf.of(await this.tasks.completions(user.id, id, query), toCompletionResponse);
   }
 }

@@ -21,6 +21,9 @@ import { Task } from './task.entity';
 interface TaskRow {
   id: string;
   user_id: string;
+  list_id: string;
+  parent_id: string | null;
+  position: string;
   title: string;
   description: string | null;
   completed: boolean;
@@ -28,6 +31,9 @@ interface TaskRow {
   priority: Task['priority'];
   due_date: Date | null;
   tags: string[];
+  recurrence: string | null;
+  recurrence_start: Date | null;
+  timezone: string;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -35,7 +41,7 @@ interface TaskRow {
 
 /** The columns of a TaskRow, as SQL. */
 const TASK_COLUMNS =
-  'id, user_id, title, description, completed, completed_at, priority, due_date, tags, version, created_at, updated_at';
+  'id, user_id, list_id, parent_id, position, title, description, completed, completed_at, priority, due_date, tags, recurrence, recurrence_start, timezone, version, created_at, updated_at';
 const GET_ONE_SQL = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2`;
 
 const taskFromRow = (row: TaskRow | RawRow): Task => {
@@ -43,6 +49,9 @@ const taskFromRow = (row: TaskRow | RawRow): Task => {
   return Object.assign(new Task(), {
     id: task.id,
     userId: task.user_id,
+    listId: task.list_id,
+    parentId: task.parent_id,
+    position: task.position,
     title: task.title,
     description: task.description,
     completed: task.completed,
@@ -50,6 +59,9 @@ const taskFromRow = (row: TaskRow | RawRow): Task => {
     priority: task.priority,
     dueDate: task.due_date,
     tags: task.tags,
+    recurrence: task.recurrence,
+    recurrenceStart: task.recurrence_start,
+    timezone: task.timezone,
     version: task.version,
     createdAt: task.created_at,
     updatedAt: task.updated_at,
@@ -71,6 +83,7 @@ export const TASK_SORT_SPECS: Record<TaskSort, SortSpec> = {
   title: { name: 'tasks:title', keys: [{ sql: 'lower(task.title)' }, byId] },
   due_date: { name: 'tasks:due_date', keys: [{ sql: 'task.due_date', nullable: true }, byId] },
   priority: { name: 'tasks:priority', keys: [{ sql: PRIORITY_RANK_SQL }, byId] },
+  position: { name: 'tasks:position', keys: [{ sql: 'task.position' }, byId] },
 };
 
 /** The list filters as SQL conditions over the alias `task` (the owner condition is the caller's). */
@@ -100,6 +113,14 @@ export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
   if (query.due_after) {
     conditions.push({ sql: 'task.due_date >= :dueAfter', params: { dueAfter: query.due_after } });
   }
+  if (query.list_id) {
+    conditions.push({ sql: 'task.list_id = :listId', params: { listId: query.list_id } });
+  }
+  if (query.parent_id === 'none') {
+    conditions.push({ sql: 'task.parent_id IS NULL' });
+  } else if (query.parent_id) {
+    conditions.push({ sql: 'task.parent_id = :parentId', params: { parentId: query.parent_id } });
+  }
   return conditions;
 }
 
@@ -108,11 +129,24 @@ const TASK_LIST_SELECT = TASK_COLUMNS.replace(/\w+/g, (column) => `task.${column
 /** What a new task is made of; the database fills in the id, version and timestamps. */
 export type NewTask = Pick<
   Task,
-  'title' | 'description' | 'completed' | 'priority' | 'dueDate' | 'tags'
+  | 'listId'
+  | 'parentId'
+  | 'position'
+  | 'title'
+  | 'description'
+  | 'completed'
+  | 'priority'
+  | 'dueDate'
+  | 'tags'
+  | 'recurrence'
+  | 'timezone'
 >;
 
 /** The fields an update may set, each only when given. */
-export type TaskChanges = Partial<NewTask>;
+export type TaskChanges = Partial<Omit<NewTask, 'listId' | 'parentId' | 'position'>>;
+
+/** Where a task sits: its list, its parent (null: top-level) and its place among the siblings. */
+export type Placement = Pick<Task, 'listId' | 'parentId' | 'position'>;
 
 const COLUMN_OF: Record<keyof TaskChanges, string> = {
   title: 'title',
@@ -121,7 +155,25 @@ const COLUMN_OF: Record<keyof TaskChanges, string> = {
   priority: 'priority',
   dueDate: 'due_date',
   tags: 'tags',
+  recurrence: 'recurrence',
+  timezone: 'timezone',
 };
+
+/** A recurring task's completed occurrence. */
+export interface Completion {
+  id: string;
+  taskId: string;
+  dueDate: Date;
+  completedAt: Date;
+}
+
+const NEWEST_COMPLETION_FIRST: SortSpec = {
+  name: 'completions:completed',
+  keys: [{ sql: 'c.completed_at' }, { sql: 'c.id' }],
+};
+
+/** The siblings of a placement: same list, same parent (NULL for top-level). */
+const SIBLINGS = 'list_id = $1 AND parent_id IS NOT DISTINCT FROM $2';
 
 /** First completion stamps completed_at, completing again keeps it, reopening clears it. */
 const completedAtFor = (completed: boolean) =>
@@ -178,7 +230,8 @@ export class TasksRepository {
       {
         list,
         sort: TASK_SORT_SPECS[query.sort],
-        order: query.order,
+        // The manual order reads first to last; every other sort, newest (or most) first.
+        order: query.order ?? (query.sort === 'position' ? 'asc' : 'desc'),
         limit: query.limit,
         cursor: query.cursor,
       },
@@ -191,8 +244,10 @@ export class TasksRepository {
   /** `db`: a caller's transaction (an Idempotency-Key claim), else the pool. */
   async insert(ownerId: string, task: NewTask, db: SqlExecutor = this.sql): Promise<Task> {
     const [row] = await db.rows<TaskRow>(
-      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date, tags)
-       VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7)
+      `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date,
+                          tags, list_id, parent_id, position, recurrence, recurrence_start, timezone)
+       VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7, $8, $9, $10, $11::varchar,
+               CASE WHEN $11::varchar IS NOT NULL THEN $6::timestamptz END, $12)
        RETURNING ${TASK_COLUMNS}`,
       [
         ownerId,
@@ -202,6 +257,11 @@ export class TasksRepository {
         task.priority,
         task.dueDate,
         task.tags,
+        task.listId,
+        task.parentId,
+        task.position,
+        task.recurrence,
+        task.timezone,
       ],
     );
     return taskFromRow(row);
@@ -216,17 +276,25 @@ export class TasksRepository {
     id: string,
     changes: TaskChanges,
     expected: VersionPrecondition,
+    db: SqlExecutor = this.sql,
   ): Promise<Task | undefined> {
     const values: unknown[] = [id, ownerId];
     const sets: string[] = [];
-    for (const [field, value] of Object.entries(changes)) {
+    const param: Partial<Record<keyof TaskChanges, string>> = {};
+    for (const [field, value] of Object.entries(changes) as [keyof TaskChanges, unknown][]) {
       if (value === undefined) continue;
-      values.push(value);
-      sets.push(`${COLUMN_OF[field as keyof TaskChanges]} = $${values.length}`);
+      param[field] = `$${values.push(value)}`;
+      sets.push(`${COLUMN_OF[field]} = ${param[field]}`);
     }
     if (changes.completed !== undefined)
       sets.push(`completed_at = ${completedAtFor(changes.completed)}`);
-    return this.writeOne(sets, values, expected);
+    // Setting the rule or the due date starts the rule again from the (new) due date.
+    if (param.recurrence || param.dueDate) {
+      const rule = param.recurrence ? `${param.recurrence}::varchar` : 'recurrence';
+      const due = param.dueDate ? `${param.dueDate}::timestamptz` : 'due_date';
+      sets.push(`recurrence_start = CASE WHEN ${rule} IS NULL THEN NULL ELSE ${due} END`);
+    }
+    return this.writeOne(sets, values, expected, db);
   }
 
   /** Flips `completed` in one conditional UPDATE, like `update`. */
@@ -236,6 +304,156 @@ export class TasksRepository {
     expected: VersionPrecondition,
   ): Promise<Task | undefined> {
     return this.writeOne(TOGGLE, [id, ownerId], expected);
+  }
+
+  /**
+   * The owner's lists among `listIds`, locked (FOR NO KEY UPDATE, in id order) until the
+   * transaction ends: every change of a list's task positions or parent links holds its list's
+   * lock, so two of them never read the same neighbours, and the one-level rule is checked on
+   * rows nobody else is changing.
+   */
+  async lockLists(db: SqlExecutor, ownerId: string, listIds: string[]): Promise<string[]> {
+    const rows = await db.rows<{ id: string }>(
+      `SELECT id FROM lists WHERE user_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+      [ownerId, listIds],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async defaultListId(db: SqlExecutor, ownerId: string): Promise<string> {
+    const row = await db.one<{ id: string }>(
+      `SELECT id FROM lists WHERE user_id = $1 AND is_default`,
+      [ownerId],
+    );
+    return row!.id;
+  }
+
+  /** One of the owner's tasks, read inside a caller's transaction. */
+  async findIn(db: SqlExecutor, ownerId: string, id: string): Promise<Task | undefined> {
+    const [row] = await db.rows<TaskRow>(GET_ONE_SQL, [id, ownerId]);
+    return row && taskFromRow(row);
+  }
+
+  async hasSubtasks(db: SqlExecutor, id: string): Promise<boolean> {
+    return (await db.one(`SELECT 1 FROM tasks WHERE parent_id = $1 LIMIT 1`, [id])) !== undefined;
+  }
+
+  /** The position of `id` when it is a sibling in `siblings`, else undefined. */
+  async siblingPosition(
+    db: SqlExecutor,
+    siblings: Omit<Placement, 'position'>,
+    id: string,
+  ): Promise<string | undefined> {
+    const row = await db.one<{ position: string }>(
+      `SELECT position FROM tasks WHERE ${SIBLINGS} AND id = $3`,
+      [siblings.listId, siblings.parentId, id],
+    );
+    return row?.position;
+  }
+
+  /**
+   * The nearest sibling position before (`<`) or after (`>`) `position` (from the end when null),
+   * leaving out the task being moved.
+   */
+  async neighbourPosition(
+    db: SqlExecutor,
+    siblings: Omit<Placement, 'position'>,
+    side: '<' | '>',
+    position: string | null,
+    except: string | null,
+  ): Promise<string | null> {
+    const row = await db.one<{ position: string }>(
+      `SELECT position FROM tasks
+        WHERE ${SIBLINGS} AND id IS DISTINCT FROM $3 AND ($4::text IS NULL OR position ${side} $4)
+        ORDER BY position ${side === '<' ? 'DESC' : 'ASC'} LIMIT 1`,
+      [siblings.listId, siblings.parentId, except, position],
+    );
+    return row?.position ?? null;
+  }
+
+  /**
+   * Moves a task (its list, parent and position) in one conditional UPDATE; its subtasks follow
+   * into the list (ON UPDATE CASCADE) and get a new version, as their list_id changed.
+   */
+  async place(
+    db: SqlExecutor,
+    ownerId: string,
+    id: string,
+    to: Placement,
+    expected: VersionPrecondition,
+  ): Promise<Task | undefined> {
+    const moved = await this.writeOne(
+      ['list_id = $3', 'parent_id = $4', 'position = $5'],
+      [id, ownerId, to.listId, to.parentId, to.position],
+      expected,
+      db,
+    );
+    if (moved)
+      await db.execute(
+        `UPDATE tasks SET version = version + 1, updated_at = now()
+          WHERE parent_id = $1 AND user_id = $2`,
+        [id, ownerId],
+      );
+    return moved;
+  }
+
+  /**
+   * A recurring task's completion: the occurrence due now is recorded, and the task moves on to
+   * `next` (or, when the rule has ended, is completed for good), if it is still at `version`.
+   */
+  async completeOccurrence(
+    db: SqlExecutor,
+    task: Task,
+    next: Date | null,
+  ): Promise<Task | undefined> {
+    const sets = next
+      ? ['due_date = $4']
+      : ['completed = true', `completed_at = ${completedAtFor(true)}`];
+    const values: unknown[] = [task.id, task.userId, task.version];
+    if (next) values.push(next);
+    const [row] = await db.rows<TaskRow>(
+      `UPDATE tasks SET ${sets.join(', ')}, version = version + 1, updated_at = now()
+        WHERE id = $1 AND user_id = $2 AND version = $3
+        RETURNING ${TASK_COLUMNS}`,
+      values,
+    );
+    if (!row) return undefined;
+    await db.execute(
+      `INSERT INTO task_completions (task_id, user_id, due_date) VALUES ($1, $2, $3)`,
+      [task.id, task.userId, task.dueDate],
+    );
+    return taskFromRow(row);
+  }
+
+  /** A task's completed occurrences, newest first. */
+  completions(
+    ownerId: string,
+    taskId: string,
+    request: { limit: number; cursor?: string },
+  ): Promise<Page<Completion>> {
+    return fetchSqlPage(
+      {
+        select: 'c.id, c.task_id, c.due_date, c.completed_at',
+        from: 'task_completions c',
+        where: [
+          { sql: 'c.task_id = :taskId AND c.user_id = :ownerId', params: { taskId, ownerId } },
+        ],
+      },
+      {
+        list: `/api/${ownerId}/tasks/${taskId}/completions`,
+        sort: NEWEST_COMPLETION_FIRST,
+        order: 'desc',
+        ...request,
+      },
+      this.cursors,
+      this.sql,
+      (row) => ({
+        id: row.id as string,
+        taskId: row.task_id as string,
+        dueDate: row.due_date as Date,
+        completedAt: row.completed_at as Date,
+      }),
+    );
   }
 
   /** Whether the DELETE matched (owner, and If-Match versions when given). */
@@ -293,9 +511,10 @@ export class TasksRepository {
     sets: string[],
     values: unknown[],
     expected: VersionPrecondition,
+    db: SqlExecutor = this.sql,
   ): Promise<Task | undefined> {
     const condition = versionCondition(expected, values);
-    const [row] = await this.sql.rows<TaskRow>(
+    const [row] = await db.rows<TaskRow>(
       `UPDATE tasks SET ${sets.join(', ')}, version = version + 1, updated_at = now()
         WHERE id = $1 AND user_id = $2${condition}
         RETURNING ${TASK_COLUMNS}`,

@@ -15,6 +15,9 @@ export interface Registered {
 export const TASK_FIELDS = [
   'id',
   'user_id',
+  'list_id',
+  'parent_id',
+  'position',
   'title',
   'description',
   'completed',
@@ -22,6 +25,8 @@ export const TASK_FIELDS = [
   'priority',
   'due_date',
   'tags',
+  'recurrence',
+  'timezone',
   'created_at',
   'updated_at',
 ] as const;

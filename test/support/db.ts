@@ -1,3 +1,4 @@
+import { generateNKeysBetween } from 'fractional-indexing';
 import type { TestApp } from './test-app';
 
 /** Rows of `table` matching `where` (SQL, with `params`): test set-up and checks, not the API. */
@@ -49,14 +50,22 @@ export async function insertTasks(
     ...(typeof fields === 'function' ? fields(index + 1) : fields),
   }));
   const columns = Object.keys(rows[0]) as (keyof TaskRow)[];
-  const params: unknown[] = [userId];
-  const values = rows.map((row) => {
+  // Top-level in the user's default list, after its last task, as the API would put them.
+  const [inbox] = await t.sql<{ id: string; last: string | null }>(
+    `SELECT l.id, (SELECT max(position) FROM tasks WHERE list_id = l.id AND parent_id IS NULL) AS last
+       FROM lists l WHERE l.user_id = $1 AND l.is_default`,
+    [userId],
+  );
+  const positions = generateNKeysBetween(inbox.last, null, n);
+  const params: unknown[] = [userId, inbox.id];
+  const values = rows.map((row, index) => {
     if (Object.keys(row).length !== columns.length) throw new Error('insertTasks: rows differ');
     const cells = columns.map((column) => `$${params.push(row[column])}`);
-    return `($1, ${cells.join(', ')})`;
+    return `($1, $2, $${params.push(positions[index])}, ${cells.join(', ')})`;
   });
   const inserted = await t.sql<{ id: string }>(
-    `INSERT INTO tasks (user_id, ${columns.join(', ')}) VALUES ${values.join(', ')} RETURNING id`,
+    `INSERT INTO tasks (user_id, list_id, position, ${columns.join(', ')})
+     VALUES ${values.join(', ')} RETURNING id`,
     params,
   );
   return inserted.map((row) => row.id);

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
+import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateListData, CreateListErrors, CreateListResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteListData, DeleteListErrors, DeleteListResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, GetListData, GetListErrors, GetListResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCompletionsData, ListCompletionsErrors, ListCompletionsResponses, ListListsData, ListListsErrors, ListListsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MoveListData, MoveListErrors, MoveListResponses, MoveTaskData, MoveTaskErrors, MoveTaskResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateListData, UpdateListErrors, UpdateListResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -251,6 +251,76 @@ export const revokeSession = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * List your lists, in your manual order
+ */
+export const listLists = <ThrowOnError extends boolean = false>(options: Options<ListListsData, ThrowOnError>) => (options.client ?? client).get<ListListsResponses, ListListsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists',
+    ...options
+});
+
+/**
+ * Create a list (it goes last)
+ */
+export const createList = <ThrowOnError extends boolean = false>(options: Options<CreateListData, ThrowOnError>) => (options.client ?? client).post<CreateListResponses, CreateListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a list and its tasks
+ *
+ * Its tasks (and their subtasks) go with it, in one transaction.
+ */
+export const deleteList = <ThrowOnError extends boolean = false>(options: Options<DeleteListData, ThrowOnError>) => (options.client ?? client).delete<DeleteListResponses, DeleteListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists/{id}',
+    ...options
+});
+
+/**
+ * Get one of your lists
+ */
+export const getList = <ThrowOnError extends boolean = false>(options: Options<GetListData, ThrowOnError>) => (options.client ?? client).get<GetListResponses, GetListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists/{id}',
+    ...options
+});
+
+/**
+ * Rename or recolour a list
+ */
+export const updateList = <ThrowOnError extends boolean = false>(options: Options<UpdateListData, ThrowOnError>) => (options.client ?? client).patch<UpdateListResponses, UpdateListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Move a list in your manual order
+ *
+ * Next to another of your lists (`before` or `after` its id), or last with neither.
+ */
+export const moveList = <ThrowOnError extends boolean = false>(options: Options<MoveListData, ThrowOnError>) => (options.client ?? client).post<MoveListResponses, MoveListErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/lists/{id}/move',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Clear completed: delete all your completed tasks
  */
 export const clearCompletedTasks = <ThrowOnError extends boolean = false>(options: Options<ClearCompletedTasksData, ThrowOnError>) => (options.client ?? client).delete<ClearCompletedTasksResponses, ClearCompletedTasksErrors, ThrowOnError>({
@@ -333,6 +403,30 @@ export const replaceTask = <ThrowOnError extends boolean = false>(options: Optio
 export const completeTask = <ThrowOnError extends boolean = false>(options: Options<CompleteTaskData, ThrowOnError>) => (options.client ?? client).patch<CompleteTaskResponses, CompleteTaskErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/{user_id}/tasks/{id}/complete',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A recurring task's completed occurrences, newest first
+ */
+export const listCompletions = <ThrowOnError extends boolean = false>(options: Options<ListCompletionsData, ThrowOnError>) => (options.client ?? client).get<ListCompletionsResponses, ListCompletionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/tasks/{id}/completions',
+    ...options
+});
+
+/**
+ * Move a task: into another list, under another parent, next to a sibling
+ *
+ * `list_id` and/or `parent_id` (null: top-level) give the new place; `before` or `after` (the id of a task among the new siblings) puts it next to that task, else it goes last. Its subtasks move with it. A subtask is always in its parent’s list.
+ */
+export const moveTask = <ThrowOnError extends boolean = false>(options: Options<MoveTaskData, ThrowOnError>) => (options.client ?? client).post<MoveTaskResponses, MoveTaskErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/tasks/{id}/move',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -65,6 +65,24 @@ export type CompleteTaskDto = {
     completed?: boolean;
 };
 
+export type Completion = {
+    id: string;
+    task_id: string;
+    /**
+     * The occurrence that was completed
+     */
+    due_date: string;
+    completed_at: string;
+};
+
+export type CreateListDto = {
+    name: string;
+    /**
+     * `#rrggbb`, stored lower-case; null for none
+     */
+    color?: string | null;
+};
+
 export type CreateTaskDto = {
     title: string;
     description?: string | null;
@@ -78,6 +96,22 @@ export type CreateTaskDto = {
      * Up to 20 distinct tags, each 1-50 characters; trimmed and lower-cased
      */
     tags?: Array<string>;
+    /**
+     * One of your lists (default: your default list). A subtask is in its parent’s list.
+     */
+    list_id?: string;
+    /**
+     * One of your top-level tasks: this task becomes its subtask (one level only); null: top-level
+     */
+    parent_id?: string | null;
+    /**
+     * An RFC 5545 RRULE (a leading `RRULE:` is accepted): FREQ DAILY, WEEKLY, MONTHLY or YEARLY, with INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT or UNTIL. Needs a due_date. Stored upper-case without `RRULE:`.
+     */
+    recurrence?: string | null;
+    /**
+     * The IANA time zone the recurrence is expanded in: "every Monday 09:00" stays at 09:00 there across daylight-saving changes
+     */
+    timezone?: string;
 };
 
 export type FieldError = {
@@ -85,9 +119,64 @@ export type FieldError = {
     message: string;
 };
 
+export type List = {
+    id: string;
+    user_id: string;
+    name: string;
+    color: string | null;
+    /**
+     * Opaque; its byte order is the manual order of your lists
+     */
+    position: string;
+    /**
+     * Your default list (Inbox): it can be renamed, not deleted
+     */
+    is_default: boolean;
+    /**
+     * Tasks in the list (outside the trash)
+     */
+    task_count: number;
+    /**
+     * Of those, the ones not completed
+     */
+    pending_count: number;
+    created_at: string;
+    updated_at: string;
+};
+
 export type LoginDto = {
     email: string;
     password: string;
+};
+
+export type MoveListDto = {
+    /**
+     * Put the list just before this list
+     */
+    before?: string;
+    /**
+     * Put the list just after this list
+     */
+    after?: string;
+};
+
+export type MoveTaskDto = {
+    /**
+     * Into this list of yours
+     */
+    list_id?: string;
+    /**
+     * Under this top-level task of yours; null makes the task top-level
+     */
+    parent_id?: string | null;
+    /**
+     * Just before this task among its new siblings
+     */
+    before?: string;
+    /**
+     * Just after this task among its new siblings
+     */
+    after?: string;
 };
 
 export type Problem = {
@@ -162,6 +251,15 @@ export type Stats = {
 export type Task = {
     id: string;
     user_id: string;
+    list_id: string;
+    /**
+     * Set on a subtask
+     */
+    parent_id: string | null;
+    /**
+     * Opaque; its byte order is the manual order among the siblings (same list and parent)
+     */
+    position: string;
     title: string;
     description: string | null;
     completed: boolean;
@@ -169,6 +267,8 @@ export type Task = {
     priority: 'low' | 'medium' | 'high';
     due_date: string | null;
     tags: Array<string>;
+    recurrence: string | null;
+    timezone: string;
     created_at: string;
     updated_at: string;
 };
@@ -181,6 +281,14 @@ export type TaskStats = {
      * Pending tasks whose due date has passed
      */
     overdue: number;
+};
+
+export type UpdateListDto = {
+    name?: string;
+    /**
+     * `#rrggbb`, stored lower-case; null for none
+     */
+    color?: string | null;
 };
 
 export type UpdateMeDto = {
@@ -200,6 +308,22 @@ export type UpdateTaskDto = {
      * Up to 20 distinct tags, each 1-50 characters; trimmed and lower-cased
      */
     tags?: Array<string>;
+    /**
+     * One of your lists (default: your default list). A subtask is in its parent’s list.
+     */
+    list_id?: string;
+    /**
+     * One of your top-level tasks: this task becomes its subtask (one level only); null: top-level
+     */
+    parent_id?: string | null;
+    /**
+     * An RFC 5545 RRULE (a leading `RRULE:` is accepted): FREQ DAILY, WEEKLY, MONTHLY or YEARLY, with INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT or UNTIL. Needs a due_date. Stored upper-case without `RRULE:`.
+     */
+    recurrence?: string | null;
+    /**
+     * The IANA time zone the recurrence is expanded in: "every Monday 09:00" stays at 09:00 there across daylight-saving changes
+     */
+    timezone?: string;
 };
 
 export type User = {
@@ -329,9 +453,20 @@ export type ListAllTasksData = {
          */
         due_after?: string;
         /**
-         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         * Tasks in this list of yours
          */
-        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        list_id?: string;
+        /**
+         * A task's subtasks (its id), or `none` for top-level tasks only
+         */
+        parent_id?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; position is the manual order; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority' | 'position';
+        /**
+         * Default desc; asc for sort=position (the manual order, first to last)
+         */
         order?: 'asc' | 'desc';
         /**
          * Only this user's tasks
@@ -682,9 +817,20 @@ export type ListUserTasksData = {
          */
         due_after?: string;
         /**
-         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         * Tasks in this list of yours
          */
-        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        list_id?: string;
+        /**
+         * A task's subtasks (its id), or `none` for top-level tasks only
+         */
+        parent_id?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; position is the manual order; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority' | 'position';
+        /**
+         * Default desc; asc for sort=position (the manual order, first to last)
+         */
         order?: 'asc' | 'desc';
     };
     url: '/api/admin/users/{id}/tasks';
@@ -1222,6 +1368,340 @@ export type RevokeSessionResponses = {
 
 export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
 
+export type ListListsData = {
+    body?: never;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/{user_id}/lists';
+};
+
+export type ListListsErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListListsError = ListListsErrors[keyof ListListsErrors];
+
+export type ListListsResponses = {
+    /**
+     * OK
+     */
+    200: Array<List>;
+};
+
+export type ListListsResponse = ListListsResponses[keyof ListListsResponses];
+
+export type CreateListData = {
+    body: CreateListDto;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/lists';
+};
+
+export type CreateListErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * You already have a list of that name, ignoring case (LIST_NAME_TAKEN), or you have 500 lists already (LIMIT_REACHED)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type CreateListError = CreateListErrors[keyof CreateListErrors];
+
+export type CreateListResponses = {
+    /**
+     * Created
+     */
+    201: List;
+};
+
+export type CreateListResponse = CreateListResponses[keyof CreateListResponses];
+
+export type DeleteListData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/lists/{id}';
+};
+
+export type DeleteListErrors = {
+    /**
+     * The id is not a UUID (VALIDATION_FAILED)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such list, or not yours (LIST_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Your default list can be renamed, not deleted (DEFAULT_LIST)
+     */
+    409: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteListError = DeleteListErrors[keyof DeleteListErrors];
+
+export type DeleteListResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteListResponse = DeleteListResponses[keyof DeleteListResponses];
+
+export type GetListData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/lists/{id}';
+};
+
+export type GetListErrors = {
+    /**
+     * The id is not a UUID (VALIDATION_FAILED)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such list, or not yours (LIST_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type GetListError = GetListErrors[keyof GetListErrors];
+
+export type GetListResponses = {
+    /**
+     * OK
+     */
+    200: List;
+};
+
+export type GetListResponse = GetListResponses[keyof GetListResponses];
+
+export type UpdateListData = {
+    body: UpdateListDto;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/lists/{id}';
+};
+
+export type UpdateListErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such list, or not yours (LIST_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * You already have a list of that name, ignoring case (LIST_NAME_TAKEN)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type UpdateListError = UpdateListErrors[keyof UpdateListErrors];
+
+export type UpdateListResponses = {
+    /**
+     * OK
+     */
+    200: List;
+};
+
+export type UpdateListResponse = UpdateListResponses[keyof UpdateListResponses];
+
+export type MoveListData = {
+    body: MoveListDto;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/lists/{id}/move';
+};
+
+export type MoveListErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such list, or not yours (LIST_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type MoveListError = MoveListErrors[keyof MoveListErrors];
+
+export type MoveListResponses = {
+    /**
+     * OK
+     */
+    200: List;
+};
+
+export type MoveListResponse = MoveListResponses[keyof MoveListResponses];
+
 export type ClearCompletedTasksData = {
     body?: never;
     path: {
@@ -1303,9 +1783,20 @@ export type ListTasksData = {
          */
         due_after?: string;
         /**
-         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id
+         * Tasks in this list of yours
          */
-        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority';
+        list_id?: string;
+        /**
+         * A task's subtasks (its id), or `none` for top-level tasks only
+         */
+        parent_id?: string;
+        /**
+         * title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; position is the manual order; ties by id
+         */
+        sort?: 'created' | 'updated' | 'title' | 'due_date' | 'priority' | 'position';
+        /**
+         * Default desc; asc for sort=position (the manual order, first to last)
+         */
         order?: 'asc' | 'desc';
     };
     url: '/api/{user_id}/tasks';
@@ -1732,6 +2223,132 @@ export type CompleteTaskResponses = {
 };
 
 export type CompleteTaskResponse = CompleteTaskResponses[keyof CompleteTaskResponses];
+
+export type ListCompletionsData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/{user_id}/tasks/{id}/completions';
+};
+
+export type ListCompletionsErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such task, or not yours (TASK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListCompletionsError = ListCompletionsErrors[keyof ListCompletionsErrors];
+
+export type ListCompletionsResponses = {
+    /**
+     * OK
+     */
+    200: Array<Completion>;
+};
+
+export type ListCompletionsResponse = ListCompletionsResponses[keyof ListCompletionsResponses];
+
+export type MoveTaskData = {
+    body: MoveTaskDto;
+    headers?: {
+        /**
+         * An ETag from GET (e.g. "3"): the write happens only if the task is still at that version, else 412 PRECONDITION_FAILED and nothing changes. `*` matches any version. Weak tags (W/"3") never match (strong comparison); a value that is not entity-tag syntax is 400.
+         */
+        'If-Match'?: string;
+    };
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/tasks/{id}/move';
+};
+
+export type MoveTaskErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such task, or not yours (TASK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * If-Match does not match the current ETag (PRECONDITION_FAILED): nothing changed; the ETag header has the current version
+     */
+    412: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type MoveTaskError = MoveTaskErrors[keyof MoveTaskErrors];
+
+export type MoveTaskResponses = {
+    /**
+     * OK
+     */
+    200: Task;
+};
+
+export type MoveTaskResponse = MoveTaskResponses[keyof MoveTaskResponses];
 
 export type LiveData = {
     body?: never;

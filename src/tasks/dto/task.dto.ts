@@ -2,16 +2,58 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
+  buildMessage,
   IsArray,
   IsBoolean,
   IsIn,
   IsOptional,
   IsString,
+  IsUUID,
+  Matches,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { PageQuery } from '../../common/paging';
 import { CodePointLength, IsIsoDateTime, ToDate, Trim } from '../../common/validation';
+import { canonicalTimeZone, parseRecurrence, RECURRENCE_MAX_LENGTH } from '../recurrence';
 import { PRIORITIES, type Priority } from '../task.entity';
+
+/** A valid rule is stored normalised (upper case, no `RRULE:`); anything else stays for the check. */
+const NormalizeRecurrence = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    const parsed = parseRecurrence(value);
+    return 'rule' in parsed ? parsed.rule : value;
+  });
+
+/** The check behind NormalizeRecurrence: its message says what is wrong with the rule. */
+const IsRecurrence = () =>
+  ValidateBy({
+    name: 'isRecurrence',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && 'rule' in parseRecurrence(value),
+      defaultMessage: (args) =>
+        typeof args?.value === 'string'
+          ? (parseRecurrence(args.value) as { error: string }).error
+          : 'recurrence must be an RRULE string such as FREQ=WEEKLY;BYDAY=MO, or null',
+    },
+  });
+
+const ToCanonicalTimeZone = () =>
+  Transform(({ value }) =>
+    typeof value === 'string' ? (canonicalTimeZone(value) ?? value) : value,
+  );
+
+const IsTimeZone = () =>
+  ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && canonicalTimeZone(value) === value,
+      defaultMessage: buildMessage(
+        () => '$property must be an IANA time zone such as Europe/Berlin or UTC',
+      ),
+    },
+  });
 
 /** Tags are trimmed, lower-cased and de-duplicated; non-strings are left for validation to reject. */
 const NormalizeTags = () =>
@@ -79,6 +121,84 @@ export class CreateTaskDto {
   @ArrayMaxSize(20)
   @IsArray()
   tags?: string[];
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'One of your lists (default: your default list). A subtask is in its parent’s list.',
+  })
+  @IsAbsent()
+  @IsUUID('all', { message: 'list_id must be the id of one of your lists' })
+  list_id?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description:
+      'One of your top-level tasks: this task becomes its subtask (one level only); null: top-level',
+  })
+  @IsAbsentOrNull()
+  @IsUUID('all', { message: 'parent_id must be the id of one of your top-level tasks, or null' })
+  parent_id?: string | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: RECURRENCE_MAX_LENGTH,
+    description:
+      'An RFC 5545 RRULE (a leading `RRULE:` is accepted): FREQ DAILY, WEEKLY, MONTHLY or YEARLY, with INTERVAL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, COUNT or UNTIL. Needs a due_date. Stored upper-case without `RRULE:`.',
+    example: 'FREQ=WEEKLY;BYDAY=MO,TH',
+  })
+  @NormalizeRecurrence()
+  @IsAbsentOrNull()
+  @IsRecurrence()
+  recurrence?: string | null;
+
+  @ApiPropertyOptional({
+    default: 'UTC',
+    description:
+      'The IANA time zone the recurrence is expanded in: "every Monday 09:00" stays at 09:00 there across daylight-saving changes',
+    example: 'Europe/Berlin',
+  })
+  @ToCanonicalTimeZone()
+  @IsAbsent()
+  @IsTimeZone()
+  timezone?: string;
+}
+
+/** `POST .../tasks/{id}/move`: where the task goes, with its subtasks. */
+export class MoveTaskDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Into this list of yours' })
+  @IsAbsent()
+  @IsUUID('all', { message: 'list_id must be the id of one of your lists' })
+  list_id?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'Under this top-level task of yours; null makes the task top-level',
+  })
+  @IsAbsentOrNull()
+  @IsUUID('all', { message: 'parent_id must be the id of one of your top-level tasks, or null' })
+  parent_id?: string | null;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Just before this task among its new siblings',
+  })
+  @IsAbsent()
+  @IsUUID('all', { message: 'before must be the id of a task among the new siblings' })
+  before?: string;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Just after this task among its new siblings',
+  })
+  @IsAbsent()
+  @IsUUID('all', { message: 'after must be the id of a task among the new siblings' })
+  after?: string;
 }
 
 /**
@@ -95,7 +215,14 @@ export class CompleteTaskDto {
   completed?: boolean;
 }
 
-export const TASK_SORTS = ['created', 'updated', 'title', 'due_date', 'priority'] as const;
+export const TASK_SORTS = [
+  'created',
+  'updated',
+  'title',
+  'due_date',
+  'priority',
+  'position',
+] as const;
 export type TaskSort = (typeof TASK_SORTS)[number];
 export const TASK_STATUSES = ['all', 'pending', 'completed'] as const;
 export const ORDERS = ['asc', 'desc'] as const;
@@ -162,19 +289,40 @@ export class ListTasksQuery extends PageQuery {
   due_after?: Date;
 
   @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Tasks in this list of yours',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'list_id must be a list id' })
+  list_id?: string;
+
+  @ApiPropertyOptional({
+    description: "A task's subtasks (its id), or `none` for top-level tasks only",
+  })
+  @IsOptional()
+  @Matches(/^(none|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i, {
+    message: 'parent_id must be a task id or none',
+  })
+  @IsString({ message: 'parent_id must be given once, as a string' })
+  parent_id?: string;
+
+  @ApiPropertyOptional({
     enum: TASK_SORTS,
     default: 'created',
     description:
-      'title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; ties by id',
+      'title is case-insensitive; due_date puts tasks without one last in both orders; priority is high > medium > low; position is the manual order; ties by id',
   })
   @IsOptional()
   @IsIn(TASK_SORTS, { message: `sort must be one of ${TASK_SORTS.join(', ')}` })
   sort: TaskSort = 'created';
 
-  @ApiPropertyOptional({ enum: ORDERS, default: 'desc' })
+  @ApiPropertyOptional({
+    enum: ORDERS,
+    description: 'Default desc; asc for sort=position (the manual order, first to last)',
+  })
   @IsOptional()
   @IsIn(ORDERS, { message: 'order must be asc or desc' })
-  order: (typeof ORDERS)[number] = 'desc';
+  order?: (typeof ORDERS)[number];
 }
 
 export class TaskResponse {
@@ -183,6 +331,19 @@ export class TaskResponse {
 
   @ApiProperty({ format: 'uuid' })
   user_id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  list_id: string;
+
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'Set on a subtask' })
+  parent_id: string | null;
+
+  @ApiProperty({
+    description:
+      'Opaque; its byte order is the manual order among the siblings (same list and parent)',
+    example: 'a0',
+  })
+  position: string;
 
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the quarterly report' })
   title: string;
@@ -205,6 +366,12 @@ export class TaskResponse {
   @ApiProperty({ type: [String], example: ['work', 'q4'] })
   tags: string[];
 
+  @ApiProperty({ type: String, nullable: true, example: 'FREQ=WEEKLY;BYDAY=MO,TH' })
+  recurrence: string | null;
+
+  @ApiProperty({ example: 'Europe/Berlin' })
+  timezone: string;
+
   @ApiProperty({ format: 'date-time' })
   created_at: string;
 
@@ -222,4 +389,18 @@ export class ClearCompletedQuery {
 export class ClearCompletedResponse {
   @ApiProperty({ type: 'integer', example: 3 })
   deleted: number;
+}
+
+export class CompletionResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  task_id: string;
+
+  @ApiProperty({ format: 'date-time', description: 'The occurrence that was completed' })
+  due_date: string;
+
+  @ApiProperty({ format: 'date-time' })
+  completed_at: string;
 }

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { fetchSqlPage, type CursorCodec, type Page, type RawRow } from '../common/paging';
+import { Sql, type SqlExecutor } from '../database/sql';
+
+/** A list as the routes answer it, counts included. */
+export interface ListRecord {
+  id: string;
+  userId: string;
+  name: string;
+  color: string | null;
+  position: string;
+  isDefault: boolean;
+  taskCount: number;
+  pendingCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The columns of a list and its counts over `list` (tasks in the trash are not counted). */
+const LIST_SELECT = `list.id, list.user_id, list.name, list.color, list.position, list.is_default,
+  list.created_at, list.updated_at,
+  (SELECT count(*) FROM tasks t WHERE t.list_id = list.id)::int AS task_count,
+  (SELECT count(*) FROM tasks t WHERE t.list_id = list.id AND NOT t.completed)::int AS pending_count`;
+
+const fromRow = (row: RawRow): ListRecord => ({
+  id: row.id as string,
+  userId: row.user_id as string,
+  name: row.name as string,
+  color: row.color as string | null,
+  position: row.position as string,
+  isDefault: row.is_default as boolean,
+  taskCount: row.task_count as number,
+  pendingCount: row.pending_count as number,
+  createdAt: row.created_at as Date,
+  updatedAt: row.updated_at as Date,
+});
+
+const BY_POSITION = {
+  name: 'lists:position',
+  keys: [{ sql: 'list.position' }, { sql: 'list.id' }],
+};
+
+/** Every query of lists; each is filtered by the owner. */
+@Injectable()
+export class ListsRepository {
+  constructor(private readonly sql: Sql) {}
+
+  page(
+    ownerId: string,
+    request: { limit: number; cursor?: string },
+    codec: CursorCodec,
+  ): Promise<Page<ListRecord>> {
+    return fetchSqlPage(
+      {
+        select: LIST_SELECT,
+        from: 'lists list',
+        where: [{ sql: 'list.user_id = :ownerId', params: { ownerId } }],
+      },
+      { list: `/api/${ownerId}/lists`, sort: BY_POSITION, order: 'asc', ...request },
+      codec,
+      (text, values) => this.sql.rows(text, values),
+      fromRow,
+    );
+  }
+
+  async find(db: SqlExecutor, ownerId: string, id: string): Promise<ListRecord | undefined> {
+    const row = await db.one<RawRow>(
+      `SELECT ${LIST_SELECT} FROM lists list WHERE list.id = $1 AND list.user_id = $2`,
+      [id, ownerId],
+    );
+    return row && fromRow(row);
+  }
+
+  /**
+   * Locks the owner's set of lists (through its default list's row) until the transaction ends:
+   * positions, the 500-list limit and the default list are decided one writer at a time.
+   */
+  async lockOwnerLists(db: SqlExecutor, ownerId: string): Promise<void> {
+    await db.rows(`SELECT 1 FROM lists WHERE user_id = $1 AND is_default FOR NO KEY UPDATE`, [
+      ownerId,
+    ]);
+  }
+
+  async count(db: SqlExecutor, ownerId: string): Promise<number> {
+    const row = await db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM lists WHERE user_id = $1`,
+      [ownerId],
+    );
+    return row!.n;
+  }
+
+  /** The position of one of the owner's lists, undefined when it is not one. */
+  async positionOf(db: SqlExecutor, ownerId: string, id: string): Promise<string | undefined> {
+    const row = await db.one<{ position: string }>(
+      `SELECT position FROM lists WHERE id = $1 AND user_id = $2`,
+      [id, ownerId],
+    );
+    return row?.position;
+  }
+
+  /** The nearest position before (`<`) or after (`>`) the given one among the owner's lists. */
+  async neighbour(
+    db: SqlExecutor,
+    ownerId: string,
+    side: '<' | '>',
+    position: string | null,
+  ): Promise<string | null> {
+    const order = side === '<' ? 'DESC' : 'ASC';
+    const row = await db.one<{ position: string }>(
+      `SELECT position FROM lists WHERE user_id = $1 ${position === null ? '' : `AND position ${side} $2`}
+        ORDER BY position ${order} LIMIT 1`,
+      position === null ? [ownerId] : [ownerId, position],
+    );
+    return row?.position ?? null;
+  }
+
+  async insert(
+    db: SqlExecutor,
+    list: { ownerId: string; name: string; color: string | null; position: string },
+  ): Promise<string> {
+    const row = await db.one<{ id: string }>(
+      `INSERT INTO lists (user_id, name, color, position) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [list.ownerId, list.name, list.color, list.position],
+    );
+    return row!.id;
+  }
+
+  /** Sets the fields given; false when the list is not the owner's. */
+  async update(
+    db: SqlExecutor,
+    ownerId: string,
+    id: string,
+    fields: { name?: string; color?: string | null; position?: string },
+  ): Promise<boolean> {
+    const sets: string[] = [];
+    const values: unknown[] = [id, ownerId];
+    for (const [column, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      values.push(value);
+      sets.push(`${column} = $${values.length}`);
+    }
+    return (
+      (await db.execute(
+        `UPDATE lists SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 AND user_id = $2`,
+        values,
+      )) === 1
+    );
+  }
+
+  /** Deletes a list that is not the default one, and with it its tasks (ON DELETE CASCADE). */
+  async delete(db: SqlExecutor, ownerId: string, id: string): Promise<boolean> {
+    return (
+      (await db.execute(`DELETE FROM lists WHERE id = $1 AND user_id = $2 AND NOT is_default`, [
+        id,
+        ownerId,
+      ])) === 1
+    );
+  }
+}
