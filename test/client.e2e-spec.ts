@@ -3,6 +3,7 @@ import {
   banUser,
   completeTask,
   createClient,
+  createList,
   createConfig,
   createTask,
   deleteTask,
@@ -11,10 +12,14 @@ import {
   getTask,
   getUser,
   listAuditLog,
+  listCompletions,
+  listLists,
   listTasks,
   listUsers,
   login,
   logout,
+  moveList,
+  moveTask,
   refresh,
   register,
   type Task,
@@ -147,6 +152,88 @@ describe('Generated client against the running app', () => {
       path: { user_id: 'me', id: state.task!.id },
     });
     expect(toggled.data).toMatchObject({ completed: false, completed_at: null });
+  });
+
+  it('keeps lists, a subtask, a manual order and a recurring task', async () => {
+    const created = await createList({
+      client: api(),
+      path: { user_id: 'me' },
+      body: { name: 'Errands', color: '#33AAFF' },
+    });
+    expect(created.response.status).toBe(201);
+    const errands = created.data!;
+    expect(errands).toMatchObject({ name: 'Errands', color: '#33aaff', is_default: false });
+    const lists = await listLists({ client: api(), path: { user_id: 'me' } });
+    expect(lists.data!.map((list) => list.name)).toEqual(['Inbox', 'Errands']);
+    await moveList({
+      client: api(),
+      path: { user_id: 'me', id: errands.id },
+      body: { before: lists.data![0].id },
+    });
+    const reordered = await listLists({ client: api(), path: { user_id: 'me' } });
+    expect(reordered.data!.map((list) => list.name)).toEqual(['Errands', 'Inbox']);
+
+    const shop = (
+      await createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        body: { title: 'Shop', list_id: errands.id },
+      })
+    ).data!;
+    const milk = (
+      await createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        body: { title: 'Milk', parent_id: shop.id },
+      })
+    ).data!;
+    expect(milk).toMatchObject({ parent_id: shop.id, list_id: errands.id });
+    const bank = (
+      await createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        body: { title: 'Bank', list_id: errands.id },
+      })
+    ).data!;
+    const moved = await moveTask({
+      client: api(),
+      path: { user_id: 'me', id: bank.id },
+      body: { before: shop.id },
+    });
+    expect(moved.response.status).toBe(200);
+    const ordered = await listTasks({
+      client: api(),
+      path: { user_id: 'me' },
+      query: { list_id: errands.id, parent_id: 'none', sort: 'position' },
+    });
+    expect(ordered.data!.map((task) => task.title)).toEqual(['Bank', 'Shop']);
+
+    const weekly = (
+      await createTask({
+        client: api(),
+        path: { user_id: 'me' },
+        body: {
+          title: 'Stand-up notes',
+          due_date: '2030-01-07T08:00:00.000Z',
+          recurrence: 'RRULE:FREQ=WEEKLY;BYDAY=MO',
+          timezone: 'Europe/Berlin',
+        },
+      })
+    ).data!;
+    expect(weekly).toMatchObject({ recurrence: 'FREQ=WEEKLY;BYDAY=MO', timezone: 'Europe/Berlin' });
+    const done = await completeTask({
+      client: api(),
+      path: { user_id: 'me', id: weekly.id },
+      body: { completed: true },
+    });
+    expect(done.data).toMatchObject({ completed: false, due_date: '2030-01-14T08:00:00.000Z' });
+    const completions = await listCompletions({
+      client: api(),
+      path: { user_id: 'me', id: weekly.id },
+    });
+    expect(completions.data).toEqual([
+      expect.objectContaining({ task_id: weekly.id, due_date: '2030-01-07T08:00:00.000Z' }),
+    ]);
   });
 
   it('deletes, after which the task is a typed 404 problem', async () => {
@@ -333,7 +420,8 @@ describe('Generated client against the running app', () => {
     const unbanned = await unbanUser({ client: api(), path: { id: state.userId! } });
     expect(unbanned.data).toMatchObject({ banned: false, ban_reason: null });
     const user = await getUser({ client: api(), path: { id: state.userId! } });
-    expect(user.data).toMatchObject({ banned: false, task_count: 8 });
+    // 8 from the steps before the lists one, which adds 4.
+    expect(user.data).toMatchObject({ banned: false, task_count: 12 });
     const loginAgain = await login({
       client: api(),
       body: { email: state.email!, password: PASSWORD },
@@ -343,7 +431,7 @@ describe('Generated client against the running app', () => {
     const stats = await getStats({ client: api() });
     expect(stats.data).toEqual({
       users: { total: 2, admins: 1, banned: 0 },
-      tasks: { total: 8, completed: 1, pending: 7, overdue: 0 },
+      tasks: { total: 12, completed: 1, pending: 11, overdue: 0 },
     });
 
     const audit = await listAuditLog({ client: api(), query: { limit: 2 } });
