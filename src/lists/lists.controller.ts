@@ -21,6 +21,7 @@ import {
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblem } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { ListRoute } from '../common/list-route.decorator';
 import { PageOf, WithHeaders } from '../common/response';
 import { uuidParam } from '../common/uuid';
 import { OwnershipInterceptor } from '../tasks/ownership.interceptor';
@@ -59,8 +60,10 @@ export class ListsController {
   constructor(private readonly lists: ListsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List your lists, in your manual order', operationId: 'listLists' })
-  @ApiOkResponse({ type: [ListResponse] })
+  @ListRoute(
+    { summary: 'List your lists, in your manual order', operationId: 'listLists' },
+    ListResponse,
+  )
   async list(
     @CurrentUser() user: AuthUser,
     @Query() query: ListListsQuery,

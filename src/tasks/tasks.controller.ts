@@ -31,6 +31,7 @@ import {
   SentBody,
 } from '../common/idempotency';
 import { parseIfMatch } from '../common/if-match';
+import { ListRoute } from '../common/list-route.decorator';
 import { PageQuery } from '../common/paging';
 import { PageOf, WithHeaders } from '../common/response';
 import type { SqlExecutor } from '../database/sql';
@@ -72,9 +73,7 @@ export class TasksController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List your tasks', operationId: 'listTasks' })
-  @ApiOkResponse({ type: [TaskResponse] })
-  @ApiProblems(400)
+  @ListRoute({ summary: 'List your tasks', operationId: 'listTasks' }, TaskResponse)
   async list(
     @CurrentUser() user: AuthUser,
     @Query() query: ListTasksQuery,
@@ -235,12 +234,13 @@ export class TasksController {
   }
 
   @Get(':id/completions')
-  @ApiOperation({
-    summary: "A recurring task's completed occurrences, newest first",
-    operationId: 'listCompletions',
-  })
-  @ApiOkResponse({ type: [CompletionResponse] })
-  @ApiProblems(400)
+  @ListRoute(
+    {
+      summary: "A recurring task's completed occurrences, newest first",
+      operationId: 'listCompletions',
+    },
+    CompletionResponse,
+  )
   @TaskNotFound()
   async completions(
     @CurrentUser() user: AuthUser,

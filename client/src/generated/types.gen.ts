@@ -1388,6 +1388,10 @@ export type ListListsData = {
 
 export type ListListsErrors = {
     /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
      * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
      */
     401: Problem;

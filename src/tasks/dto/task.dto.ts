@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -67,6 +68,22 @@ const NormalizeTags = () =>
 const IsAbsent = () => ValidateIf((_, value) => value !== undefined);
 const IsAbsentOrNull = () => ValidateIf((_, value) => value !== undefined && value !== null);
 
+/** A task's list in a body: optional, one of the caller's lists (the service checks whose). */
+const ListIdField = (description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ format: 'uuid', description }),
+    IsAbsent(),
+    IsUUID('all', { message: 'list_id must be the id of one of your lists' }),
+  );
+
+/** A task's parent in a body: optional, null for top-level. */
+const ParentIdField = (description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: String, format: 'uuid', nullable: true, description }),
+    IsAbsentOrNull(),
+    IsUUID('all', { message: 'parent_id must be the id of one of your top-level tasks, or null' }),
+  );
+
 export class CreateTaskDto {
   @ApiProperty({ minLength: 1, maxLength: 200, example: 'Write the quarterly report' })
   @Trim()
@@ -122,24 +139,12 @@ export class CreateTaskDto {
   @IsArray()
   tags?: string[];
 
-  @ApiPropertyOptional({
-    format: 'uuid',
-    description:
-      'One of your lists (default: your default list). A subtask is in its parent’s list.',
-  })
-  @IsAbsent()
-  @IsUUID('all', { message: 'list_id must be the id of one of your lists' })
+  @ListIdField('One of your lists (default: your default list). A subtask is in its parent’s list.')
   list_id?: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description:
-      'One of your top-level tasks: this task becomes its subtask (one level only); null: top-level',
-  })
-  @IsAbsentOrNull()
-  @IsUUID('all', { message: 'parent_id must be the id of one of your top-level tasks, or null' })
+  @ParentIdField(
+    'One of your top-level tasks: this task becomes its subtask (one level only); null: top-level',
+  )
   parent_id?: string | null;
 
   @ApiPropertyOptional({
@@ -169,19 +174,10 @@ export class CreateTaskDto {
 
 /** `POST .../tasks/{id}/move`: where the task goes, with its subtasks. */
 export class MoveTaskDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Into this list of yours' })
-  @IsAbsent()
-  @IsUUID('all', { message: 'list_id must be the id of one of your lists' })
+  @ListIdField('Into this list of yours')
   list_id?: string;
 
-  @ApiPropertyOptional({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'Under this top-level task of yours; null makes the task top-level',
-  })
-  @IsAbsentOrNull()
-  @IsUUID('all', { message: 'parent_id must be the id of one of your top-level tasks, or null' })
+  @ParentIdField('Under this top-level task of yours; null makes the task top-level')
   parent_id?: string | null;
 
   @ApiPropertyOptional({
