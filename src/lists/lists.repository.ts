@@ -16,7 +16,7 @@ export interface ListRecord {
   updatedAt: Date;
 }
 
-/** The columns of a list and its counts over `list` (tasks in the trash are not counted). */
+/** The columns of a list and its counts over `list` (every task of the list: there is no trash yet). */
 const LIST_SELECT = `list.id, list.user_id, list.name, list.color, list.position, list.is_default,
   list.created_at, list.updated_at,
   (SELECT count(*) FROM tasks t WHERE t.list_id = list.id)::int AS task_count,

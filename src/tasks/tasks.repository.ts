@@ -179,6 +179,8 @@ const SIBLINGS = 'list_id = $1 AND parent_id IS NOT DISTINCT FROM $2';
 const completedAtFor = (completed: boolean) =>
   completed ? 'COALESCE(completed_at, now())' : 'NULL';
 
+const NOT_A_PENDING_OCCURRENCE = ' AND (recurrence IS NULL OR completed)';
+
 /** Flips the state; completed_at follows it (UPDATE reads the old `completed`). */
 const TOGGLE = [
   'completed = NOT completed',
@@ -297,13 +299,16 @@ export class TasksRepository {
     return this.writeOne(sets, values, expected, db);
   }
 
-  /** Flips `completed` in one conditional UPDATE, like `update`. */
+  /**
+   * Flips `completed` in one conditional UPDATE, like `update`. A pending recurring task is left
+   * alone (undefined): completing it completes one occurrence (TasksService).
+   */
   toggleCompleted(
     ownerId: string,
     id: string,
     expected: VersionPrecondition,
   ): Promise<Task | undefined> {
-    return this.writeOne(TOGGLE, [id, ownerId], expected);
+    return this.writeOne(TOGGLE, [id, ownerId], expected, this.sql, NOT_A_PENDING_OCCURRENCE);
   }
 
   /**
@@ -512,11 +517,12 @@ export class TasksRepository {
     values: unknown[],
     expected: VersionPrecondition,
     db: SqlExecutor = this.sql,
+    only = '',
   ): Promise<Task | undefined> {
     const condition = versionCondition(expected, values);
     const [row] = await db.rows<TaskRow>(
       `UPDATE tasks SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-        WHERE id = $1 AND user_id = $2${condition}
+        WHERE id = $1 AND user_id = $2${condition}${only}
         RETURNING ${TASK_COLUMNS}`,
       values,
     );
