@@ -1,5 +1,6 @@
 import type { Test } from 'supertest';
 import { createTask, expectProblem, Registered, registerUser } from './support/builders';
+import { registerAdmin } from './support/admin';
 import { allPages } from './support/paging';
 import { useTestApp } from './support/test-app';
 
@@ -318,6 +319,26 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
       expect(await completions(task.id)).toEqual([]);
       expect((await get(task.id)).due_date).toBe('2030-01-01T00:00:00.000Z');
     });
+  });
+
+  it('the admin’s task lists take list_id (and a malformed one is 400)', async () => {
+    const admin = await registerAdmin(t);
+    const owner = await registerUser(t);
+    const list = await createList(owner, 'Audited');
+    await createTask(t, owner, { title: 'In the list', list_id: list.id });
+    await createTask(t, owner, { title: 'In the Inbox' });
+    for (const url of [
+      `/api/admin/tasks?list_id=${list.id}`,
+      `/api/admin/users/${owner.id}/tasks?list_id=${list.id}`,
+    ]) {
+      const response = await t.http().get(url).set(admin.auth).expect(200);
+      expect(response.body.map((task: { title: string }) => task.title)).toEqual(['In the list']);
+    }
+    expectProblem(
+      await t.http().get('/api/admin/tasks?list_id=nope').set(admin.auth),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   describe('isolation of the new routes', () => {
