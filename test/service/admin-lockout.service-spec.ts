@@ -3,7 +3,7 @@ import { AdminUsersService } from '../../src/admin/admin-users.service';
 import { AuditLogRepository } from '../../src/admin/audit-log.repository';
 import { AuditLogService } from '../../src/admin/audit-log.service';
 import { cursorCodecProvider } from '../../src/common/paging';
-import { insertUsers, outcomeOf, useServiceModule } from '../support/service-module';
+import { countRows, insertUsers, outcomeOf, useServiceModule } from '../support/service-module';
 
 /** The contract's lockout rules, case by case: no self-action, never zero active admins. */
 describe('AdminUsersService: nobody is locked out of administration', () => {
@@ -32,8 +32,7 @@ describe('AdminUsersService: nobody is locked out of administration', () => {
         `SELECT id FROM users WHERE role = 'admin' AND NOT banned ORDER BY id`,
       )
     ).map((row) => row.id);
-  const auditCount = async () =>
-    (await m.sql.one<{ n: number }>('SELECT count(*)::int AS n FROM audit_log'))!.n;
+  const auditCount = () => countRows(m.sql, 'audit_log');
 
   /** `admins` active admins, then one banned admin (who must not count) and one plain user. */
   async function setUp(admins: number) {

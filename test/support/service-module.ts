@@ -120,3 +120,17 @@ export async function outcomeOf(work: Promise<unknown>): Promise<string> {
     throw error;
   }
 }
+
+/** Rows of `table` matching `where` (SQL, with `params`), as stored. */
+export async function countRows(
+  sql: Sql,
+  table: string,
+  where = 'TRUE',
+  params: unknown[] = [],
+): Promise<number> {
+  const row = await sql.one<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
+    params,
+  );
+  return row!.n;
+}
