@@ -6,6 +6,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { Sql } from '../../src/database/sql';
 import { ProblemException } from '../../src/common/problem';
+import { countRows as countTableRows } from './db';
 import { createTestDatabase, TEST_JWT_SECRET } from './test-app';
 
 /**
@@ -121,16 +122,6 @@ export async function outcomeOf(work: Promise<unknown>): Promise<string> {
   }
 }
 
-/** Rows of `table` matching `where` (SQL, with `params`), as stored. */
-export async function countRows(
-  sql: Sql,
-  table: string,
-  where = 'TRUE',
-  params: unknown[] = [],
-): Promise<number> {
-  const row = await sql.one<{ n: number }>(
-    `SELECT count(*)::int AS n FROM ${table} WHERE ${where}`,
-    params,
-  );
-  return row!.n;
-}
+/** db.ts's countRows, on the module's executor. */
+export const countRows = (sql: Sql, table: string, where?: string, params?: unknown[]) =>
+  countTableRows({ sql: (text, values) => sql.rows(text, values) }, table, where, params);
