@@ -29,7 +29,7 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       rootDir: '.',
-      testRegex: 'test/.*\\.e2e-spec\\.ts$',
+      testRegex: 'test/.*\\.(e2e|service)-spec\\.ts$',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -3,7 +3,7 @@ import type { TestApp } from './test-app';
 
 /** Rows of `table` matching `where` (SQL, with `params`): test set-up and checks, not the API. */
 export async function countRows(
-  t: TestApp,
+  t: Pick<TestApp, 'sql'>,
   table: string,
   where = 'TRUE',
   params: unknown[] = [],
