@@ -41,7 +41,10 @@ describe('IdempotencyStore: one key, one write', () => {
     const work = async (tx: SqlExecutor): Promise<ReplayableResponse<{ id: string }>> => {
       runs += 1;
       const task = await tx.one<{ id: string }>(
-        `INSERT INTO tasks (user_id, title) VALUES ($1, 'idempotent') RETURNING id`,
+        // Any distinct position: the manual order is not what this tests.
+        `INSERT INTO tasks (user_id, title, list_id, position)
+         SELECT $1, 'idempotent', id, gen_random_uuid()::text FROM lists WHERE user_id = $1 AND is_default
+         RETURNING id`,
         [owner],
       );
       await tx.execute('SELECT pg_sleep($1)', [holdMs / 1000]);
