@@ -43,8 +43,14 @@ export const fillerUsersFor = (totalTasks) =>
   Math.max(10, Math.ceil(Math.max(0, totalTasks - SCALE_USER_TASKS) / FILLER_TASKS_PER_USER));
 
 // Varied rows: a third completed, every priority, some tags, most with a due date.
-const TASK_COLUMNS = `user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at`;
+const TASK_COLUMNS = `user_id, list_id, position, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at`;
+// Each owner's Inbox, positions 'e' + five base-62 digits of i: distinct, valid fractional keys.
+const BASE62 = `'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'`;
+const position = [4, 3, 2, 1, 0]
+  .map((place) => `substr(${BASE62}, ((i / ${62 ** place}) % 62)::int + 1, 1)`)
+  .join(' || ');
 const taskValues = (owner) => `${owner},
+  (SELECT id FROM lists WHERE user_id = ${owner} AND is_default), 'e' || ${position},
   'Task ' || i || ' ' || md5(i::text),
   CASE WHEN i % 4 = 0 THEN NULL ELSE 'Description of task ' || i || ': ' || repeat('lorem ipsum ', 1 + i % 8) END,
   i % 3 = 0, CASE WHEN i % 3 = 0 THEN now() - i * interval '1 second' END,

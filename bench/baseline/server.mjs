@@ -25,6 +25,9 @@ function encodeCursor(scope, values) {
 const TASK_COLUMNS = [
   'id',
   'user_id',
+  'list_id',
+  'parent_id',
+  'position',
   'title',
   'description',
   'completed',
@@ -32,6 +35,9 @@ const TASK_COLUMNS = [
   'priority',
   'due_date',
   'tags',
+  'recurrence',
+  'recurrence_start',
+  'timezone',
   'version',
   'created_at',
   'updated_at',
@@ -81,6 +87,9 @@ const iso = (date) => (date ? date.toISOString() : null);
 const toTask = (row) => ({
   id: row.id,
   user_id: row.user_id,
+  list_id: row.list_id,
+  parent_id: row.parent_id,
+  position: row.position,
   title: row.title,
   description: row.description,
   completed: row.completed,
@@ -88,6 +97,8 @@ const toTask = (row) => ({
   priority: row.priority,
   due_date: iso(row.due_date),
   tags: row.tags,
+  recurrence: row.recurrence,
+  timezone: row.timezone,
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
