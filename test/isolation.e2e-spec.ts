@@ -47,7 +47,12 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
       recurrence: 'FREQ=WEEKLY',
     });
     aliceRecurring = (
-      await t.http().patch(`/api/me/tasks/${recurring.id}/complete`).set(alice.auth).expect(200)
+      await t
+        .http()
+        .patch(`/api/me/tasks/${recurring.id}/complete`)
+        .set(alice.auth)
+        .send({ completed: true })
+        .expect(200)
     ).body;
   });
 

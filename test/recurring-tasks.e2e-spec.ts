@@ -52,13 +52,22 @@ describe('Recurring tasks', () => {
       recurrence,
       ...(timezone ? { timezone } : {}),
     });
-  const toggle = (id: string) =>
-    t.http().patch(`/api/me/tasks/${id}/complete`).set(user.auth).expect(200);
+  /**
+   * Completes the task's current occurrence with `{completed: true}` on the complete route. (The
+   * bodyless toggle must do the same: the COMPLETE table checks every way once.)
+   */
+  const complete = (id: string) =>
+    t
+      .http()
+      .patch(`/api/me/tasks/${id}/complete`)
+      .set(user.auth)
+      .send({ completed: true })
+      .expect(200);
   /** The due dates the task goes through when completed `n` times, one by one. */
   async function dueDatesAfter(task: Body, n: number) {
     const dates: string[] = [];
     for (let i = 0; i < n; i++) {
-      const response = await toggle(task.id);
+      const response = await complete(task.id);
       expect(response.body.completed).toBe(false);
       dates.push(response.body.due_date);
     }
@@ -66,11 +75,11 @@ describe('Recurring tasks', () => {
   }
   const completionCount = (id: string) => countRows(t, 'task_completions', 'task_id = $1', [id]);
 
-  describe.each(COMPLETE)('completing a weekly task through %s', (_, complete) => {
+  describe.each(COMPLETE)('completing a weekly task through %s', (_, completeVia) => {
     it('keeps it pending, records the occurrence, advances due_date, changes the ETag', async () => {
       const task = await recurring('2030-06-03T09:00:00.000Z', 'FREQ=WEEKLY');
       const before = await getTask(t, user, task.id);
-      const response = await complete(t, user, task.id).expect(200);
+      const response = await completeVia(t, user, task.id).expect(200);
       expect(response.body).toEqual({
         ...task,
         due_date: '2030-06-10T09:00:00.000Z',
@@ -113,7 +122,7 @@ describe('Recurring tasks', () => {
     // Due three weeks and five hours ago: the occurrences 2 weeks and 1 week later are missed too.
     const due = fromNow(-(3 * WEEK_MS + 5 * 60 * 60 * 1000));
     const task = await recurring(due.toISOString(), 'FREQ=WEEKLY');
-    const response = await toggle(task.id);
+    const response = await complete(task.id);
     expect(response.body).toMatchObject({ completed: false, completed_at: null });
     expect(response.body.due_date).toBe(new Date(due.getTime() + 4 * WEEK_MS).toISOString());
     expect(Date.parse(response.body.due_date)).toBeGreaterThan(Date.now());
@@ -126,19 +135,19 @@ describe('Recurring tasks', () => {
   it('a daily task ten days late is next due tomorrow-ish, not the day after the old date', async () => {
     const due = fromNow(-(10 * DAY_MS + 60 * 60 * 1000));
     const task = await recurring(due.toISOString(), 'FREQ=DAILY');
-    const response = await toggle(task.id);
+    const response = await complete(task.id);
     expect(response.body.due_date).toBe(new Date(due.getTime() + 11 * DAY_MS).toISOString());
   });
 
   describe('a rule that runs out completes the task for good', () => {
     it('COUNT=2: the first completion advances, the second completes it', async () => {
       const task = await recurring('2030-06-03T09:00:00.000Z', 'FREQ=DAILY;COUNT=2');
-      const first = await toggle(task.id);
+      const first = await complete(task.id);
       expect(first.body).toMatchObject({
         completed: false,
         due_date: '2030-06-04T09:00:00.000Z',
       });
-      const second = await toggle(task.id);
+      const second = await complete(task.id);
       expect(second.body).toMatchObject({
         completed: true,
         completed_at: expect.stringMatching(ISO),
@@ -156,7 +165,7 @@ describe('Recurring tasks', () => {
         '2030-06-10T09:00:00.000Z',
         '2030-06-17T09:00:00.000Z',
       ]);
-      expect((await toggle(task.id)).body.completed).toBe(true);
+      expect((await complete(task.id)).body.completed).toBe(true);
     });
 
     it('UNTIL: completes for good once the next occurrence would be past it', async () => {
@@ -164,9 +173,9 @@ describe('Recurring tasks', () => {
         '2030-06-03T09:00:00.000Z',
         'FREQ=WEEKLY;UNTIL=20300612T000000Z',
       );
-      const first = await toggle(task.id);
+      const first = await complete(task.id);
       expect(first.body).toMatchObject({ completed: false, due_date: '2030-06-10T09:00:00.000Z' });
-      const second = await toggle(task.id);
+      const second = await complete(task.id);
       expect(second.body).toMatchObject({
         completed: true,
         completed_at: expect.stringMatching(ISO),
@@ -176,7 +185,7 @@ describe('Recurring tasks', () => {
     it('a COUNT whose every occurrence is already past completes on the first completion', async () => {
       const due = fromNow(-3 * WEEK_MS);
       const task = await recurring(due.toISOString(), 'FREQ=WEEKLY;COUNT=2');
-      expect((await toggle(task.id)).body).toMatchObject({ completed: true });
+      expect((await complete(task.id)).body).toMatchObject({ completed: true });
     });
   });
 
@@ -266,7 +275,7 @@ describe('Recurring tasks', () => {
 
     it('a task never completed as a recurring one has none', async () => {
       const plain = await createTask(t, user, { title: 'Plain' });
-      await toggle(plain.id);
+      await complete(plain.id);
       expect(await completionsOf(t, user, plain.id)).toEqual([]);
     });
 
@@ -300,38 +309,42 @@ describe('Recurring tasks', () => {
       .set(user.auth)
       .send({ completed: false })
       .expect(200);
-    expect(response.body).toEqual(before.body);
-    expect(await getTask(t, user, task.id)).toEqual(before);
+    expect(response.body).toMatchObject({ completed: false, due_date: before.body.due_date });
     expect(await completionCount(task.id)).toBe(0);
+    // Nothing at all: not even a new version (ETag) or updated_at.
+    const after = await getTask(t, user, task.id);
+    expect(after.etag).toBe(before.etag);
+    expect(after.body).toEqual(before.body);
+    expect(response.body).toEqual(before.body);
   });
 
-  it('the toggle with a stale If-Match is 412: no completion, due_date unchanged', async () => {
+  it.each([
+    ['the toggle', undefined],
+    ['{completed: true}', { completed: true }],
+  ])('%s with a stale If-Match is 412: no completion, due_date unchanged', async (_, body) => {
     const task = await recurring('2030-06-03T09:00:00.000Z', 'FREQ=WEEKLY');
     const first = await getTask(t, user, task.id);
-    await toggle(task.id); // another tab completes this week's occurrence
+    await complete(task.id); // another tab completes this week's occurrence
     const current = await getTask(t, user, task.id);
-    const retry = await t
-      .http()
-      .patch(`/api/me/tasks/${task.id}/complete`)
-      .set(user.auth)
-      .set('If-Match', first.etag);
-    expectProblem(retry, 412, 'PRECONDITION_FAILED');
+    const send = (etag: string) =>
+      t
+        .http()
+        .patch(`/api/me/tasks/${task.id}/complete`)
+        .set(user.auth)
+        .set('If-Match', etag)
+        .send(body);
+    expectProblem(await send(first.etag), 412, 'PRECONDITION_FAILED');
     expect(await getTask(t, user, task.id)).toEqual(current);
     expect(await completionCount(task.id)).toBe(1);
     // With the current ETag it completes the next occurrence.
-    const fresh = await t
-      .http()
-      .patch(`/api/me/tasks/${task.id}/complete`)
-      .set(user.auth)
-      .set('If-Match', current.etag)
-      .expect(200);
-    expect(fresh.body.due_date).toBe('2030-06-17T09:00:00.000Z');
+    const fresh = await send(current.etag).expect(200);
+    expect(fresh.body).toMatchObject({ completed: false, due_date: '2030-06-17T09:00:00.000Z' });
     expect(await completionCount(task.id)).toBe(2);
   });
 
   it('deleting a recurring task removes its completions from view (404)', async () => {
     const task = await recurring('2030-06-03T09:00:00.000Z', 'FREQ=WEEKLY');
-    await toggle(task.id);
+    await complete(task.id);
     await t.http().delete(`/api/me/tasks/${task.id}`).set(user.auth).expect(204);
     expectProblem(
       await t.http().get(`/api/me/tasks/${task.id}/completions`).set(user.auth),
