@@ -19,6 +19,8 @@ const ROUTES: [string, Call][] = [
     (t, base, id) => t.http().patch(`${base}/${id}/complete`).send({ completed: false }),
   ],
   ['clear completed', (t, base) => t.http().delete(`${base}?status=completed`)],
+  ['move', (t, base, id) => t.http().post(`${base}/${id}/move`).send({})],
+  ['completions', (t, base, id) => t.http().get(`${base}/${id}/completions`)],
 ];
 const BY_TASK_ID = ROUTES.filter(([name]) => !['list', 'create', 'clear completed'].includes(name));
 
@@ -29,6 +31,8 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
   let admin: Registered;
   let alicePending: Record<string, any>;
   let aliceDone: Record<string, any>;
+  /** Recurring, with one completed occurrence: the completions must stay hers alone. */
+  let aliceRecurring: Record<string, any>;
 
   beforeAll(async () => {
     alice = await registerUser(t, { name: 'Alice' });
@@ -37,10 +41,31 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
     await t.sql(`UPDATE users SET role = 'admin' WHERE id = $1`, [admin.id]);
     alicePending = await createTask(t, alice, { title: 'Alice pending', tags: ['private'] });
     aliceDone = await createTask(t, alice, { title: 'Alice done', completed: true });
+    const recurring = await createTask(t, alice, {
+      title: 'Alice weekly',
+      due_date: '2030-06-03T09:00:00.000Z',
+      recurrence: 'FREQ=WEEKLY',
+    });
+    aliceRecurring = (
+      await t
+        .http()
+        .patch(`/api/me/tasks/${recurring.id}/complete`)
+        .set(alice.auth)
+        .send({ completed: true })
+        .expect(200)
+    ).body;
   });
 
   /** Alice's rows exactly as stored: every check below ends by comparing them. */
-  const aliceRows = () => t.sql('SELECT * FROM tasks WHERE user_id = $1 ORDER BY id', [alice.id]);
+  const aliceRows = async () => ({
+    tasks: await t.sql('SELECT * FROM tasks WHERE user_id = $1 ORDER BY id', [alice.id]),
+    lists: await t.sql('SELECT * FROM lists WHERE user_id = $1 ORDER BY id', [alice.id]),
+    completions: await t.sql(
+      `SELECT c.* FROM task_completions c JOIN tasks k ON k.id = c.task_id
+        WHERE k.user_id = $1 ORDER BY c.id`,
+      [alice.id],
+    ),
+  });
 
   it('the admin really is an admin (so its 403s below come from the path rule)', async () => {
     expect((await t.http().get('/api/auth/me').set(admin.auth).expect(200)).body.role).toBe(
@@ -53,7 +78,7 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
     ['own id', () => `/api/${bob.id}/tasks`],
   ])('Bob on his own path (%s), with Alice’s task ids', (_, base) => {
     it.each(BY_TASK_ID)('%s: 404 TASK_NOT_FOUND, Alice’s task unchanged', async (_, call) => {
-      for (const task of [alicePending, aliceDone]) {
+      for (const task of [alicePending, aliceDone, aliceRecurring]) {
         const before = await aliceRows();
         const response = await call(t, base(), task.id).set(bob.auth);
         expectProblem(response, 404, 'TASK_NOT_FOUND');
@@ -177,8 +202,85 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
     },
   );
 
-  it('Alice herself still sees both tasks exactly as created', async () => {
+  it('Alice herself still sees her tasks exactly as created, and her completion', async () => {
     const response = await t.http().get('/api/me/tasks?order=asc').set(alice.auth).expect(200);
-    expect(response.body).toEqual([alicePending, aliceDone]);
+    expect(response.body).toEqual([alicePending, aliceDone, aliceRecurring]);
+    const completions = await t
+      .http()
+      .get(`/api/me/tasks/${aliceRecurring.id}/completions`)
+      .set(alice.auth)
+      .expect(200);
+    expect(completions.body).toEqual([
+      expect.objectContaining({ task_id: aliceRecurring.id, due_date: '2030-06-03T09:00:00.000Z' }),
+    ]);
+  });
+
+  describe('Bob naming Alice’s list or tasks in his own writes: 400 on that field', () => {
+    let bobsTask: Record<string, any>;
+    let alicesInbox: string;
+    beforeAll(async () => {
+      bobsTask = await createTask(t, bob, { title: 'Bob’s own' });
+      [{ id: alicesInbox }] = await t.sql<{ id: string }>(
+        'SELECT id FROM lists WHERE user_id = $1 AND is_default',
+        [alice.id],
+      );
+    });
+
+    it.each([
+      [
+        'create with Alice’s list',
+        () => t.http().post('/api/me/tasks').send({ title: 'x', list_id: alicesInbox }),
+        'list_id',
+      ],
+      [
+        'create under Alice’s task',
+        () => t.http().post('/api/me/tasks').send({ title: 'x', parent_id: alicePending.id }),
+        'parent_id',
+      ],
+      [
+        'patch into Alice’s list',
+        () => t.http().patch(`/api/me/tasks/${bobsTask.id}`).send({ list_id: alicesInbox }),
+        'list_id',
+      ],
+      [
+        'patch under Alice’s task',
+        () => t.http().patch(`/api/me/tasks/${bobsTask.id}`).send({ parent_id: alicePending.id }),
+        'parent_id',
+      ],
+      [
+        'move into Alice’s list',
+        () => t.http().post(`/api/me/tasks/${bobsTask.id}/move`).send({ list_id: alicesInbox }),
+        'list_id',
+      ],
+      [
+        'move under Alice’s task',
+        () =>
+          t.http().post(`/api/me/tasks/${bobsTask.id}/move`).send({ parent_id: alicePending.id }),
+        'parent_id',
+      ],
+      [
+        'move before Alice’s task',
+        () => t.http().post(`/api/me/tasks/${bobsTask.id}/move`).send({ before: alicePending.id }),
+        'before',
+      ],
+      [
+        'move after Alice’s task',
+        () => t.http().post(`/api/me/tasks/${bobsTask.id}/move`).send({ after: aliceDone.id }),
+        'after',
+      ],
+    ])('%s', async (_, call, field) => {
+      const before = await aliceRows();
+      const bobsBefore = await t.sql('SELECT * FROM tasks WHERE user_id = $1 ORDER BY id', [
+        bob.id,
+      ]);
+      const response = await call().set(bob.auth);
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([{ field, message: expect.any(String) }]);
+      expect(JSON.stringify(response.body)).not.toContain('Alice');
+      expect(await aliceRows()).toEqual(before);
+      expect(await t.sql('SELECT * FROM tasks WHERE user_id = $1 ORDER BY id', [bob.id])).toEqual(
+        bobsBefore,
+      );
+    });
   });
 });

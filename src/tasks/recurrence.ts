@@ -89,7 +89,8 @@ export function parseRecurrence(input: string): { rule: string } | { error: stri
 
 /** The IANA zone's canonical spelling (`europe/berlin` is `Europe/Berlin`), or undefined. */
 export function canonicalTimeZone(zone: string): string | undefined {
-  if (zone.length === 0 || zone.length > 64) return undefined;
+  // A fixed offset (+02:00) is no zone: it cannot keep "09:00 there" across daylight saving.
+  if (zone.length === 0 || zone.length > 64 || !/^[A-Za-z]/.test(zone)) return undefined;
   try {
     return Temporal.Now.zonedDateTimeISO(zone).timeZoneId;
   } catch {
