@@ -36,7 +36,12 @@ describe('Database errors that mean "unavailable" (503), not a bug (500)', () =>
 
   it('a pool that cannot get a connection in time', async () => {
     const database = await createTestDatabase();
-    const pool = new Pool({ connectionString: database.url, max: 1, connectionTimeoutMillis: 200 });
+    // Long enough for the first connection on a loaded machine; the second waits it out.
+    const pool = new Pool({
+      connectionString: database.url,
+      max: 1,
+      connectionTimeoutMillis: 1500,
+    });
     const held = await pool.connect();
     const error = await caught(() => pool.query('SELECT 1'));
     held.release();
