@@ -98,18 +98,22 @@ export class ListsRepository {
     return row?.position;
   }
 
-  /** The nearest position before (`<`) or after (`>`) the given one among the owner's lists. */
+  /**
+   * The nearest position before (`<`) or after (`>`) the given one (from the end when null) among
+   * the owner's lists, leaving out the list `except`.
+   */
   async neighbour(
     db: SqlExecutor,
     ownerId: string,
     side: '<' | '>',
     position: string | null,
+    except: string | null,
   ): Promise<string | null> {
-    const order = side === '<' ? 'DESC' : 'ASC';
     const row = await db.one<{ position: string }>(
-      `SELECT position FROM lists WHERE user_id = $1 ${position === null ? '' : `AND position ${side} $2`}
-        ORDER BY position ${order} LIMIT 1`,
-      position === null ? [ownerId] : [ownerId, position],
+      `SELECT position FROM lists
+        WHERE user_id = $1 AND id IS DISTINCT FROM $2 AND ($3::text IS NULL OR position ${side} $3)
+        ORDER BY position ${side === '<' ? 'DESC' : 'ASC'} LIMIT 1`,
+      [ownerId, except, position],
     );
     return row?.position ?? null;
   }

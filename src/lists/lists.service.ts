@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CursorCodec, type Page } from '../common/paging';
-import { positionBetween, type Placement } from '../common/positions';
-import { conflict, notFound, validationFailed } from '../common/problem';
+import { positionAmong, positionBetween, type Placement, type Siblings } from '../common/positions';
+import { conflict, notFound } from '../common/problem';
 import { isUniqueViolation } from '../database/database-errors';
 import { Sql, type SqlExecutor } from '../database/sql';
 import type { CreateListDto, UpdateListDto } from './dto/list.dto';
@@ -38,7 +38,7 @@ export class ListsService {
       await this.lists.lockOwnerLists(tx, ownerId);
       if ((await this.lists.count(tx, ownerId)) >= MAX_LISTS)
         throw conflict('LIMIT_REACHED', `You have ${MAX_LISTS} lists, the most there can be.`);
-      const last = await this.lists.neighbour(tx, ownerId, '<', null);
+      const last = await this.lists.neighbour(tx, ownerId, '<', null, null);
       const id = await this.lists.insert(tx, {
         ownerId,
         name: dto.name,
@@ -72,40 +72,23 @@ export class ListsService {
       await this.lists.lockOwnerLists(tx, ownerId);
       const current = await this.lists.positionOf(tx, ownerId, id);
       if (current === undefined) throw listNotFound();
-      const position = await this.placeAt(tx, ownerId, id, placement);
-      if (position !== current) await this.lists.update(tx, ownerId, id, { position });
+      const position = await positionAmong(
+        this.siblingsOf(tx, ownerId, id),
+        placement,
+        (field) => `${field} must be another of your lists`,
+      );
+      await this.lists.update(tx, ownerId, id, { position });
       return (await this.lists.find(tx, ownerId, id))!;
     });
   }
 
-  /** A position for the list next to a sibling list, or last. */
-  private async placeAt(
-    tx: SqlExecutor,
-    ownerId: string,
-    id: string,
-    { before, after }: Placement,
-  ): Promise<string> {
-    const anchorId = before ?? after;
-    if (anchorId === undefined) {
-      const last = await this.lists.neighbour(tx, ownerId, '<', null);
-      return last === (await this.lists.positionOf(tx, ownerId, id))
-        ? last!
-        : positionBetween(last, null);
-    }
-    const field = before !== undefined ? 'before' : 'after';
-    if (before !== undefined && after !== undefined)
-      throw validationFailed([{ field: 'after', message: 'give before or after, not both' }]);
-    if (anchorId === id)
-      throw validationFailed([{ field, message: `${field} must be another of your lists` }]);
-    const anchor = await this.lists.positionOf(tx, ownerId, anchorId);
-    if (anchor === undefined)
-      throw validationFailed([{ field, message: `${field} must be the id of one of your lists` }]);
-    // The neighbour on the other side of the anchor, skipping the list being moved itself.
-    const side = before !== undefined ? '<' : '>';
-    let other = await this.lists.neighbour(tx, ownerId, side, anchor);
-    if (other !== null && other === (await this.lists.positionOf(tx, ownerId, id)))
-      other = await this.lists.neighbour(tx, ownerId, side, other);
-    return side === '<' ? positionBetween(other, anchor) : positionBetween(anchor, other);
+  /** The owner's other lists, as the placement of `id` among them reads them. */
+  private siblingsOf(tx: SqlExecutor, ownerId: string, id: string): Siblings {
+    return {
+      positionOf: async (other) =>
+        other === id ? undefined : this.lists.positionOf(tx, ownerId, other),
+      neighbour: (side, from) => this.lists.neighbour(tx, ownerId, side, from, id),
+    };
   }
 
   /** A write in one transaction; the unique index on (owner, lower(name)) answers 409. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { preconditionFailed, type VersionPrecondition } from '../common/if-match';
 import type { Page } from '../common/paging';
-import { positionBetween } from '../common/positions';
+import { positionAmong } from '../common/positions';
 import { conflict, notFound, validationFailed } from '../common/problem';
 import { Sql, type SqlExecutor } from '../database/sql';
 import { CreateTaskDto, ListTasksQuery, MoveTaskDto, UpdateTaskDto } from './dto/task.dto';
@@ -248,7 +248,17 @@ export class TasksService {
       const unchanged = task && task.listId === listId && task.parentId === parentId;
       if (unchanged && !last && !to.before && !to.after)
         return { ...siblings, position: task.position };
-      return { ...siblings, position: await this.positionAmong(tx, siblings, task, to) };
+      const except = task?.id ?? null;
+      const position = await positionAmong(
+        {
+          positionOf: async (id) =>
+            id === except ? undefined : this.tasks.siblingPosition(tx, siblings, id),
+          neighbour: (side, from) => this.tasks.neighbourPosition(tx, siblings, side, from, except),
+        },
+        to,
+        (field) => `${field} must be the id of another task among the new siblings`,
+      );
+      return { ...siblings, position };
     }
   }
 
@@ -265,32 +275,6 @@ export class TasksService {
     if (parent.parentId !== null)
       throw invalid('parent_id', 'parent_id is a subtask: subtasks have no subtasks');
     return parent;
-  }
-
-  /** A new key next to the anchor among the siblings, or after the last of them. */
-  private async positionAmong(
-    tx: SqlExecutor,
-    siblings: Omit<Placement, 'position'>,
-    task: Task | undefined,
-    { before, after }: Destination,
-  ): Promise<string> {
-    if (before !== undefined && after !== undefined)
-      throw invalid('after', 'give before or after, not both');
-    const anchorId = before ?? after;
-    const except = task?.id ?? null;
-    if (anchorId === undefined)
-      return positionBetween(
-        await this.tasks.neighbourPosition(tx, siblings, '<', null, except),
-        null,
-      );
-    const field = before !== undefined ? 'before' : 'after';
-    const anchor =
-      anchorId === except ? undefined : await this.tasks.siblingPosition(tx, siblings, anchorId);
-    if (anchor === undefined)
-      throw invalid(field, `${field} must be the id of another task among the new siblings`);
-    const side = before !== undefined ? '<' : '>';
-    const other = await this.tasks.neighbourPosition(tx, siblings, side, anchor, except);
-    return side === '<' ? positionBetween(other, anchor) : positionBetween(anchor, other);
   }
 
   /**
