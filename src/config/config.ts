@@ -30,6 +30,10 @@ export interface AppConfig {
   jwtRefreshReuseGraceSeconds: number;
   /** The longest one SQL statement may run (and a transaction sit idle), in milliseconds. */
   databaseStatementTimeoutMs: number;
+  /** How long a trashed task stays restorable before the purge job deletes it for good. */
+  trashRetentionSeconds: number;
+  /** How long the change feed remembers a change (a deletion above all); older `since` is 410. */
+  changesRetentionSeconds: number;
 }
 
 /** A bad variable: start-up stops with this one line. */
@@ -78,6 +82,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       allowZero: true,
     }),
     databaseStatementTimeoutMs: read.durationMs('DATABASE_STATEMENT_TIMEOUT', '10s'),
+    trashRetentionSeconds: read.duration('TRASH_RETENTION', '30d'),
+    changesRetentionSeconds: read.duration('CHANGES_RETENTION', '30d'),
   };
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
