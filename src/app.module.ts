@@ -1,3 +1,5 @@
+import { ChangesModule } from './changes/changes.module';
+import { JobsModule } from './jobs/jobs.service';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
@@ -30,10 +32,12 @@ export class AppModule {
           statementTimeoutMs: config.databaseStatementTimeoutMs,
           migrationsRun: config.migrationsRun,
         }),
+        JobsModule,
         UsersModule,
         AuthModule,
         ListsModule,
         TasksModule,
+        ChangesModule,
         AdminModule,
         HealthModule,
         MetricsModule.forRoot(config),

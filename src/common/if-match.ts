@@ -44,3 +44,15 @@ export const preconditionFailed = (currentEtag?: string) =>
     'The task has changed since you read it (If-Match does not match its ETag): get it again and retry.',
     currentEtag ? { headers: { etag: currentEtag } } : {},
   );
+
+/**
+ * Whether a GET with this `If-None-Match` gets 304 for a resource whose ETag is `etag`: `*`, or
+ * one of the listed tags by weak comparison (RFC 9110 13.1.2: `W/"3"` matches `"3"`). A value
+ * that is not entity-tag syntax simply does not match (the full answer is always correct).
+ */
+export function notModified(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const value = (Array.isArray(header) ? header.join(',') : header).trim();
+  if (value === '*') return true;
+  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}

@@ -9,6 +9,7 @@ import { AuditLog1763950000000 } from './migrations/1763950000000-AuditLog';
 import { ThrottleCounters1764000000000 } from './migrations/1764000000000-ThrottleCounters';
 import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500-TaskListsAndIdempotency';
 import { ListsSubtasksRecurrence1764100000000 } from './migrations/1764100000000-ListsSubtasksRecurrence';
+import { TrashAndChangeLog1764200000000 } from './migrations/1764200000000-TrashAndChangeLog';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   ThrottleCounters1764000000000,
   TaskListsAndIdempotency1764000000500,
   ListsSubtasksRecurrence1764100000000,
+  TrashAndChangeLog1764200000000,
 ];
 
 export interface DatabaseSettings {

@@ -1,30 +1,17 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblem } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { OwnerRoutes } from '../common/owner-routes.decorator';
 import { ListRoute } from '../common/list-route.decorator';
 import { PageOf, WithHeaders } from '../common/response';
 import { uuidParam } from '../common/uuid';
-import { OwnershipInterceptor } from '../tasks/ownership.interceptor';
 import {
   CreateListDto,
   ListListsQuery,
@@ -51,11 +38,7 @@ export const toListResponse = (list: ListRecord): ListResponse => ({
   updated_at: list.updatedAt.toISOString(),
 });
 
-@ApiTags('Lists')
-@ApiParam({ name: 'user_id', description: "Your own user id, or 'me'", example: 'me' })
-@ApiProblem(403, "{user_id} is not your id nor 'me' (FORBIDDEN), admins included")
-@UseInterceptors(OwnershipInterceptor)
-@Controller('api/:user_id/lists')
+@OwnerRoutes('Lists', 'lists')
 export class ListsController {
   constructor(private readonly lists: ListsService) {}
 

@@ -7,6 +7,6 @@ import { ListsService } from './lists.service';
 @Module({
   controllers: [ListsController],
   providers: [ListsService, ListsRepository, cursorCodecProvider],
-  exports: [ListsService],
+  exports: [ListsService, ListsRepository],
 })
 export class ListsModule {}

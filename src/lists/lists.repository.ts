@@ -16,7 +16,7 @@ export interface ListRecord {
   updatedAt: Date;
 }
 
-/** The columns of a list and its counts over `list` (every task of the list: there is no trash yet). */
+/** The columns of a list and its counts over `list` (the view `tasks` holds no trashed task). */
 const LIST_SELECT = `list.id, list.user_id, list.name, list.color, list.position, list.is_default,
   list.created_at, list.updated_at,
   (SELECT count(*) FROM tasks t WHERE t.list_id = list.id)::int AS task_count,
@@ -69,6 +69,30 @@ export class ListsRepository {
       [id, ownerId],
     );
     return row && fromRow(row);
+  }
+
+  /** Lists of the owner by id, for the change feed (in no particular order). */
+  async findMany(db: SqlExecutor, ownerId: string, ids: string[]): Promise<ListRecord[]> {
+    const rows = await db.rows<RawRow>(
+      `SELECT ${LIST_SELECT} FROM lists list WHERE list.user_id = $1 AND list.id = ANY($2::uuid[])`,
+      [ownerId, ids],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** The owner's lists in id order after `afterId`: a page of the feed's full snapshot. */
+  async snapshotPage(
+    db: SqlExecutor,
+    ownerId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<ListRecord[]> {
+    const rows = await db.rows<RawRow>(
+      `SELECT ${LIST_SELECT} FROM lists list
+        WHERE list.user_id = $1 AND ($2::uuid IS NULL OR list.id > $2) ORDER BY list.id LIMIT $3`,
+      [ownerId, afterId, limit],
+    );
+    return rows.map(fromRow);
   }
 
   /**
@@ -152,12 +176,34 @@ export class ListsRepository {
   }
 
   /** Deletes a list that is not the default one, and with it its tasks (ON DELETE CASCADE). */
-  async delete(db: SqlExecutor, ownerId: string, id: string): Promise<boolean> {
-    return (
-      (await db.execute(`DELETE FROM lists WHERE id = $1 AND user_id = $2 AND NOT is_default`, [
-        id,
-        ownerId,
-      ])) === 1
+  /** The list locked against every write of its tasks, for its delete; undefined when missing. */
+  async lockForDelete(
+    db: SqlExecutor,
+    ownerId: string,
+    id: string,
+  ): Promise<{ is_default: boolean } | undefined> {
+    return db.one(`SELECT is_default FROM lists WHERE id = $1 AND user_id = $2 FOR UPDATE`, [
+      id,
+      ownerId,
+    ]);
+  }
+
+  /**
+   * Deletes a (locked, not default) list: its live tasks go to the trash first, each subtask
+   * with its parent, and every trashed task of the list forgets it (`list_id` NULL: a restore
+   * then goes to the default list). The foreign key does not cascade, so no task is ever lost.
+   */
+  async delete(db: SqlExecutor, ownerId: string, id: string): Promise<void> {
+    await db.execute(
+      `UPDATE task_rows SET
+         list_id = NULL,
+         trashed_with = COALESCE(trashed_with, parent_id, id),
+         version = CASE WHEN deleted_at IS NULL THEN version + 1 ELSE version END,
+         updated_at = CASE WHEN deleted_at IS NULL THEN now() ELSE updated_at END,
+         deleted_at = COALESCE(deleted_at, now())
+       WHERE list_id = $1 AND user_id = $2`,
+      [id, ownerId],
     );
+    await db.execute(`DELETE FROM lists WHERE id = $1 AND user_id = $2`, [id, ownerId]);
   }
 }

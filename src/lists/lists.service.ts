@@ -57,13 +57,14 @@ export class ListsService {
     });
   }
 
-  /** The list goes, and its tasks with it, in one statement. */
+  /** The list goes; its tasks go to the trash (ListsRepository.delete). */
   async remove(ownerId: string, id: string): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      if (await this.lists.delete(tx, ownerId, id)) return;
-      const list = await this.lists.find(tx, ownerId, id);
+      const list = await this.lists.lockForDelete(tx, ownerId, id);
       if (!list) throw listNotFound();
-      throw conflict('DEFAULT_LIST', 'Your default list can be renamed, not deleted.');
+      if (list.is_default)
+        throw conflict('DEFAULT_LIST', 'Your default list can be renamed, not deleted.');
+      await this.lists.delete(tx, ownerId, id);
     });
   }
 

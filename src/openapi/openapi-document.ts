@@ -12,6 +12,8 @@ const TAGS: Record<string, string> = {
   Auth: 'Sign-up, login, tokens and your own account',
   Lists: 'Your own lists: /api/{user_id}/lists where {user_id} is your id or `me`',
   Tasks: 'Your own tasks: /api/{user_id}/tasks where {user_id} is your id or `me`',
+  Trash: 'Your deleted tasks, restorable for TRASH_RETENTION (30 days by default)',
+  Sync: 'The change feed, for clients that keep a copy of your tasks and lists and work offline',
   Admin: 'User and task oversight (role admin only)',
   Health: 'Liveness and readiness probes',
 };
@@ -82,7 +84,22 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     paths: sortKeys(paths),
     components: { ...components, headers: usedHeaders(finished) },
   };
+  typeNullableOneOfs(ordered);
   return renameSchemas(ordered, contractSchemaNames(Object.keys(components?.schemas ?? {})));
+}
+
+/**
+ * OpenAPI 3.0 wants a `type` beside `nullable`; @nestjs/swagger drops the one a property with
+ * `oneOf` declares (the change feed's `data`: a Task, a List, or null), so it is put back here.
+ */
+function typeNullableOneOfs(document: OpenAPIObject) {
+  type Schema = { type?: string; nullable?: boolean; oneOf?: unknown[] };
+  for (const schema of Object.values(document.components?.schemas ?? {})) {
+    const properties = (schema as { properties?: Record<string, Schema> }).properties ?? {};
+    for (const property of Object.values(properties)) {
+      if (property.nullable && property.oneOf && !property.type) property.type = 'object';
+    }
+  }
 }
 
 function finishOperation(operation: Operation) {

@@ -22,7 +22,8 @@ export const ETAG = {
 /** 200 with the task and its ETag: GET one and every write that returns the task. */
 export const TaggedTaskResponse = () => ApiOkResponse({ type: TaskResponse, headers: ETAG });
 
-export const TaskNotFound = () => ApiProblem(404, 'No such task, or not yours (TASK_NOT_FOUND)');
+export const TaskNotFound = (description = 'No such task, or not yours (TASK_NOT_FOUND)') =>
+  ApiProblem(404, description);
 
 /** A write to one task under If-Match: the header, 404, and 412 with the current ETag. */
 export const TaskWrite = () =>

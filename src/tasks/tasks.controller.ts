@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Patch,
-  Post,
-  Put,
-  Query,
-  UseInterceptors,
-} from '@nestjs/common';
+import { Body, Delete, Get, Headers, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -18,19 +6,19 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
-  ApiTags,
+  ApiResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user';
 import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
+import { OwnerRoutes } from '../common/owner-routes.decorator';
 import {
   IdempotencyStore,
   parseIdempotencyKey,
   requestHash,
   SentBody,
 } from '../common/idempotency';
-import { parseIfMatch } from '../common/if-match';
+import { notModified, parseIfMatch } from '../common/if-match';
 import { ListRoute } from '../common/list-route.decorator';
 import { PageQuery } from '../common/paging';
 import { PageOf, WithHeaders } from '../common/response';
@@ -46,7 +34,6 @@ import {
   TaskResponse,
   UpdateTaskDto,
 } from './dto/task.dto';
-import { OwnershipInterceptor } from './ownership.interceptor';
 import { createdTask, taggedTask, toCompletionResponse, toTaskResponse } from './task.mapper';
 import {
   ETAG,
@@ -61,11 +48,7 @@ import { TasksService } from './tasks.service';
 
 type TaskAnswer = Promise<WithHeaders<TaskResponse>>;
 
-@ApiTags('Tasks')
-@ApiParam({ name: 'user_id', description: "Your own user id, or 'me'", example: 'me' })
-@ApiProblem(403, "{user_id} is not your id nor 'me' (FORBIDDEN), admins included")
-@UseInterceptors(OwnershipInterceptor)
-@Controller('api/:user_id/tasks')
+@OwnerRoutes('Tasks', 'tasks')
 export class TasksController {
   constructor(
     private readonly tasks: TasksService,
@@ -151,11 +134,25 @@ export class TasksController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Get one of your tasks', operationId: 'getTask' })
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description:
+      'The ETag you have (e.g. "3"): while it is still current the answer is 304 with no body.',
+  })
   @TaggedTaskResponse()
+  @ApiResponse({ status: 304, description: 'Not modified: your copy is current', headers: ETAG })
   @ApiProblems(400)
   @TaskNotFound()
-  async get(@CurrentUser() user: AuthUser, @TaskId() id: string): TaskAnswer {
-    return taggedTask(await this.tasks.get(user.id, id));
+  async get(
+    @CurrentUser() user: AuthUser,
+    @TaskId() id: string,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+  ): TaskAnswer {
+    const answer = taggedTask(await this.tasks.get(user.id, id));
+    return notModified(ifNoneMatch, answer.headers.etag)
+      ? new WithHeaders(undefined as unknown as TaskResponse, answer.headers, 304)
+      : answer;
   }
 
   @Put(':id')

@@ -5,12 +5,17 @@ import { cursorCodecProvider } from '../common/paging';
 import { TasksController } from './tasks.controller';
 import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
+import { TrashController } from './trash.controller';
+import { TrashRepository } from './trash.repository';
+import { TrashService } from './trash.service';
 
 @Module({
-  controllers: [TasksController],
+  controllers: [TasksController, TrashController],
   providers: [
     TasksService,
     TasksRepository,
+    TrashService,
+    TrashRepository,
     IdempotencyStore,
     IdempotencyRepository,
     cursorCodecProvider,

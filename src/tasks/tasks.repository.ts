@@ -18,7 +18,7 @@ import { Task } from './task.entity';
  * A row of `tasks` as pg returns it: pg already parses the columns into the entity's types
  * (Date, string[], number), so a row maps straight to the entity.
  */
-interface TaskRow {
+export interface TaskRow {
   id: string;
   user_id: string;
   list_id: string;
@@ -40,11 +40,11 @@ interface TaskRow {
 }
 
 /** The columns of a TaskRow, as SQL. */
-const TASK_COLUMNS =
+export const TASK_COLUMNS =
   'id, user_id, list_id, parent_id, position, title, description, completed, completed_at, priority, due_date, tags, recurrence, recurrence_start, timezone, version, created_at, updated_at';
 const GET_ONE_SQL = `SELECT ${TASK_COLUMNS} FROM tasks WHERE id = $1 AND user_id = $2`;
 
-const taskFromRow = (row: TaskRow | RawRow): Task => {
+export const taskFromRow = (row: TaskRow | RawRow): Task => {
   const task = row as TaskRow;
   return Object.assign(new Task(), {
     id: task.id,
@@ -179,6 +179,10 @@ const SIBLINGS = 'list_id = $1 AND parent_id IS NOT DISTINCT FROM $2';
 const completedAtFor = (completed: boolean) =>
   completed ? 'COALESCE(completed_at, now())' : 'NULL';
 
+/** The SET list that moves a row to the trash, tied to the task whose deletion took it. */
+const TO_TRASH = (root: string) =>
+  `deleted_at = now(), trashed_with = ${root}, version = version + 1, updated_at = now()`;
+
 const NOT_A_PENDING_OCCURRENCE = ' AND (recurrence IS NULL OR completed)';
 
 /** Flips the state; completed_at follows it (UPDATE reads the old `completed`). */
@@ -188,15 +192,17 @@ const TOGGLE = [
 ];
 
 /** `AND version = ANY($n)` when If-Match names versions: the check is part of the write itself. */
-function versionCondition(expected: VersionPrecondition, values: unknown[]): string {
+export function versionCondition(expected: VersionPrecondition, values: unknown[]): string {
   if (!Array.isArray(expected)) return '';
   values.push(expected);
   return ` AND version = ANY($${values.length})`;
 }
 
 /**
- * Every query of tasks. The owner's are all filtered by the owner id in SQL (`WHERE id = $1 AND
- * user_id = $2`, lists from `task.user_id = :ownerId`), so another user's task matches no row.
+ * Every query of live tasks. They name the view `tasks`, which holds no trashed row (migration
+ * 1764200000000); the trash's own queries are in trash.repository.ts. The owner's are all
+ * filtered by the owner id in SQL (`WHERE id = $1 AND user_id = $2`, lists from
+ * `task.user_id = :ownerId`), so another user's task matches no row.
  */
 @Injectable()
 export class TasksRepository {
@@ -382,22 +388,22 @@ export class TasksRepository {
    */
   async place(
     db: SqlExecutor,
-    ownerId: string,
-    id: string,
+    task: Task,
     to: Placement,
     expected: VersionPrecondition,
   ): Promise<Task | undefined> {
     const moved = await this.writeOne(
       ['list_id = $3', 'parent_id = $4', 'position = $5'],
-      [id, ownerId, to.listId, to.parentId, to.position],
+      [task.id, task.userId, to.listId, to.parentId, to.position],
       expected,
       db,
     );
-    if (moved)
+    // The subtasks followed their parent into its new list (ON UPDATE CASCADE): a change of theirs.
+    if (moved && moved.listId !== task.listId)
       await db.execute(
         `UPDATE tasks SET version = version + 1, updated_at = now()
           WHERE parent_id = $1 AND user_id = $2`,
-        [id, ownerId],
+        [task.id, task.userId],
       );
     return moved;
   }
@@ -461,21 +467,83 @@ export class TasksRepository {
     );
   }
 
-  /** Whether the DELETE matched (owner, and If-Match versions when given). */
-  async delete(ownerId: string, id: string, expected: VersionPrecondition): Promise<boolean> {
+  /**
+   * DELETE by the owner: the task, with its subtasks, to the trash, if it is still at one of the
+   * `expected` versions; whether it went. `trashed_with` ties the subtasks to it for the restore.
+   */
+  async trash(
+    db: SqlExecutor,
+    ownerId: string,
+    id: string,
+    expected: VersionPrecondition,
+  ): Promise<boolean> {
     const values: unknown[] = [id, ownerId];
     const condition = versionCondition(expected, values);
-    return (
-      (await this.sql.execute(
-        `DELETE FROM tasks WHERE id = $1 AND user_id = $2${condition}`,
-        values,
-      )) > 0
+    const row = await db.one<{ trashed: number }>(
+      `WITH root AS (
+         UPDATE task_rows SET ${TO_TRASH('id')}
+          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL${condition}
+          RETURNING id),
+       subtasks AS (
+         UPDATE task_rows t SET ${TO_TRASH('root.id')}
+           FROM root WHERE t.parent_id = root.id AND t.deleted_at IS NULL
+           RETURNING t.id)
+       SELECT (SELECT count(*)::int FROM root) AS trashed, (SELECT count(*) FROM subtasks) AS subtasks`,
+      values,
     );
+    return row!.trashed === 1;
   }
 
-  /** "Clear completed": one statement, returning how many went. */
-  deleteCompleted(ownerId: string): Promise<number> {
-    return this.sql.execute(`DELETE FROM tasks WHERE user_id = $1 AND completed`, [ownerId]);
+  /**
+   * "Clear completed": the owner's completed tasks to the trash, each with its subtasks (a
+   * completed subtask of a completed parent goes with its parent); how many completed tasks went.
+   */
+  async trashCompleted(db: SqlExecutor, ownerId: string): Promise<number> {
+    const row = await db.one<{ n: number }>(
+      `WITH cleared AS (
+         SELECT t.id, t.completed,
+                CASE WHEN p.completed THEN p.id ELSE t.id END AS root
+           FROM tasks t LEFT JOIN tasks p ON p.id = t.parent_id
+          WHERE t.user_id = $1 AND (t.completed OR p.completed)),
+       trashed AS (
+         UPDATE task_rows r SET ${TO_TRASH('c.root')}
+           FROM cleared c WHERE r.id = c.id
+           RETURNING c.completed)
+       SELECT count(*) FILTER (WHERE completed)::int AS n FROM trashed`,
+      [ownerId],
+    );
+    return row!.n;
+  }
+
+  /** Every list of the owner, locked in id order (the order lockLists takes them in). */
+  async lockAllLists(db: SqlExecutor, ownerId: string): Promise<void> {
+    await db.rows(`SELECT 1 FROM lists WHERE user_id = $1 ORDER BY id FOR NO KEY UPDATE`, [
+      ownerId,
+    ]);
+  }
+
+  /** Live tasks of the owner by id, for the change feed (in no particular order). */
+  async findMany(db: SqlExecutor, ownerId: string, ids: string[]): Promise<Task[]> {
+    const rows = await db.rows<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM tasks WHERE user_id = $1 AND id = ANY($2::uuid[])`,
+      [ownerId, ids],
+    );
+    return rows.map(taskFromRow);
+  }
+
+  /** The owner's live tasks in id order after `afterId`: a page of the feed's full snapshot. */
+  async snapshotPage(
+    db: SqlExecutor,
+    ownerId: string,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Task[]> {
+    const rows = await db.rows<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM tasks
+        WHERE user_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      [ownerId, afterId, limit],
+    );
+    return rows.map(taskFromRow);
   }
 
   /** An admin's delete of one user's task: its title (for the audit entry), or undefined. */

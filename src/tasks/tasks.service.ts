@@ -121,7 +121,7 @@ export class TasksService {
             listId: dto.list_id,
             parentId: dto.parent_id,
           });
-          task = won(await this.tasks.place(tx, ownerId, id, to, [task.version]));
+          task = won(await this.tasks.place(tx, task, to, [task.version]));
         }
         // Completing a pending recurring task completes its current occurrence instead.
         const occurs = dto.completed === true && task.recurrence !== null && !task.completed;
@@ -181,7 +181,7 @@ export class TasksService {
         { listId: dto.list_id, parentId: dto.parent_id, before: dto.before, after: dto.after },
         { last: true },
       );
-      return won(await this.tasks.place(tx, ownerId, id, to, [task.version]));
+      return won(await this.tasks.place(tx, task, to, [task.version]));
     });
   }
 
@@ -195,16 +195,24 @@ export class TasksService {
     return this.tasks.completions(ownerId, id, query);
   }
 
-  /** The If-Match check is part of the DELETE itself: a stale version deletes nothing. */
+  /**
+   * To the trash, with its subtasks, under its list's lock (so no subtask can be added to it
+   * meanwhile). The If-Match check is part of the write: a stale version trashes nothing.
+   */
   async remove(ownerId: string, id: string, expected?: VersionPrecondition): Promise<void> {
-    if (!(await this.tasks.delete(ownerId, id, expected))) {
-      throw await this.missingOrStale(ownerId, id);
-    }
+    await this.retrying(expected, async (tx) => {
+      const task = await this.current(tx, ownerId, id, expected);
+      await this.tasks.lockLists(tx, ownerId, [task.listId]);
+      if (!(await this.tasks.trash(tx, ownerId, id, [task.version]))) throw new LostRace();
+    });
   }
 
-  /** "Clear completed": how many went. */
+  /** "Clear completed": how many completed tasks went to the trash (with their subtasks). */
   clearCompleted(ownerId: string): Promise<number> {
-    return this.tasks.deleteCompleted(ownerId);
+    return this.sql.transaction(async (tx) => {
+      await this.tasks.lockAllLists(tx, ownerId);
+      return this.tasks.trashCompleted(tx, ownerId);
+    });
   }
 
   /**

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateListData, CreateListErrors, CreateListResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteListData, DeleteListErrors, DeleteListResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, GetListData, GetListErrors, GetListResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListCompletionsData, ListCompletionsErrors, ListCompletionsResponses, ListListsData, ListListsErrors, ListListsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MoveListData, MoveListErrors, MoveListResponses, MoveTaskData, MoveTaskErrors, MoveTaskResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateListData, UpdateListErrors, UpdateListResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
+import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateListData, CreateListErrors, CreateListResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteListData, DeleteListErrors, DeleteListResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteTrashedTaskData, DeleteTrashedTaskErrors, DeleteTrashedTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, EmptyTrashData, EmptyTrashErrors, EmptyTrashResponses, GetListData, GetListErrors, GetListResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListChangesData, ListChangesErrors, ListChangesResponses, ListCompletionsData, ListCompletionsErrors, ListCompletionsResponses, ListListsData, ListListsErrors, ListListsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTrashData, ListTrashErrors, ListTrashResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MoveListData, MoveListErrors, MoveListResponses, MoveTaskData, MoveTaskErrors, MoveTaskResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RestoreTaskData, RestoreTaskErrors, RestoreTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateListData, UpdateListErrors, UpdateListResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -251,6 +251,17 @@ export const revokeSession = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * The change feed: a full snapshot, then what changed since
+ *
+ * Without `since`: every task and list as an `upsert`, paged (call again with `next_since` while `has_more`). With `since`: every task and list created, changed, trashed, restored or deleted since, each once in its latest state (trashed or deleted: `op: "delete"`, `data: null`). Applying the answers in order gives exactly the server’s state at the last `next_since`, whatever order concurrent writes commit in. A `since` older than CHANGES_RETENTION (30 days by default) is 410 SYNC_EXPIRED: start again with a snapshot.
+ */
+export const listChanges = <ThrowOnError extends boolean = false>(options: Options<ListChangesData, ThrowOnError>) => (options.client ?? client).get<ListChangesResponses, ListChangesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/changes',
+    ...options
+});
+
+/**
  * List your lists, in your manual order
  */
 export const listLists = <ThrowOnError extends boolean = false>(options: Options<ListListsData, ThrowOnError>) => (options.client ?? client).get<ListListsResponses, ListListsErrors, ThrowOnError>({
@@ -432,6 +443,46 @@ export const moveTask = <ThrowOnError extends boolean = false>(options: Options<
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Empty your trash
+ */
+export const emptyTrash = <ThrowOnError extends boolean = false>(options: Options<EmptyTrashData, ThrowOnError>) => (options.client ?? client).delete<EmptyTrashResponses, EmptyTrashErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/trash',
+    ...options
+});
+
+/**
+ * Your trash, most recently deleted first
+ *
+ * Deleted tasks (and the subtasks that went with them) stay here for TRASH_RETENTION (30 days by default), then are deleted for good.
+ */
+export const listTrash = <ThrowOnError extends boolean = false>(options: Options<ListTrashData, ThrowOnError>) => (options.client ?? client).get<ListTrashResponses, ListTrashErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/trash',
+    ...options
+});
+
+/**
+ * Delete a task in the trash for good (with its subtasks)
+ */
+export const deleteTrashedTask = <ThrowOnError extends boolean = false>(options: Options<DeleteTrashedTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteTrashedTaskResponses, DeleteTrashedTaskErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/trash/{id}',
+    ...options
+});
+
+/**
+ * Restore a task from the trash
+ *
+ * Back with the subtasks that were deleted with it, last in its list (or in your default list when that list is gone). A subtask comes back under its parent when the parent is not in the trash, else top-level.
+ */
+export const restoreTask = <ThrowOnError extends boolean = false>(options: Options<RestoreTaskData, ThrowOnError>) => (options.client ?? client).post<RestoreTaskResponses, RestoreTaskErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/trash/{id}/restore',
+    ...options
 });
 
 /**

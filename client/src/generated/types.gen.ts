@@ -45,6 +45,19 @@ export type BanUserDto = {
     reason?: string | null;
 };
 
+export type Change = {
+    type: 'task' | 'list';
+    id: string;
+    /**
+     * `upsert`: created or changed, `data` is the object now; `delete`: gone (trashed or deleted), `data` is null
+     */
+    op: 'upsert' | 'delete';
+    /**
+     * The Task or List as GET returns it; null for a delete
+     */
+    data: Task | List | null;
+};
+
 export type ChangePasswordDto = {
     current_password: string;
     new_password: string;
@@ -52,6 +65,21 @@ export type ChangePasswordDto = {
 
 export type ChangeRoleDto = {
     role: 'user' | 'admin';
+};
+
+export type Changes = {
+    /**
+     * Each object at most once, in its latest state
+     */
+    changes: Array<Change>;
+    /**
+     * Opaque: pass it as `since` next time. An answer with no changes returns the same value.
+     */
+    next_since: string;
+    /**
+     * More changes are waiting: call again with next_since now
+     */
+    has_more: boolean;
 };
 
 export type ClearCompleted = {
@@ -281,6 +309,38 @@ export type TaskStats = {
      * Pending tasks whose due date has passed
      */
     overdue: number;
+};
+
+export type TrashedTask = {
+    id: string;
+    user_id: string;
+    /**
+     * Null when its list has been deleted since (a restore puts it in your default list)
+     */
+    list_id: string | null;
+    /**
+     * Set on a subtask
+     */
+    parent_id: string | null;
+    /**
+     * Opaque; its byte order is the manual order among the siblings (same list and parent)
+     */
+    position: string;
+    title: string;
+    description: string | null;
+    completed: boolean;
+    completed_at: string | null;
+    priority: 'low' | 'medium' | 'high';
+    due_date: string | null;
+    tags: Array<string>;
+    recurrence: string | null;
+    timezone: string;
+    created_at: string;
+    updated_at: string;
+    /**
+     * When it went to the trash
+     */
+    deleted_at: string;
 };
 
 export type UpdateListDto = {
@@ -1368,6 +1428,62 @@ export type RevokeSessionResponses = {
 
 export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
 
+export type ListChangesData = {
+    body?: never;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        /**
+         * The `next_since` of your previous answer, unchanged. Without it: a full snapshot of your tasks and lists.
+         */
+        since?: string;
+        limit?: number;
+    };
+    url: '/api/{user_id}/changes';
+};
+
+export type ListChangesErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * since is older than the feed remembers (SYNC_EXPIRED): take a full snapshot
+     */
+    410: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListChangesError = ListChangesErrors[keyof ListChangesErrors];
+
+export type ListChangesResponses = {
+    /**
+     * OK
+     */
+    200: Changes;
+};
+
+export type ListChangesResponse = ListChangesResponses[keyof ListChangesResponses];
+
 export type ListListsData = {
     body?: never;
     path: {
@@ -1971,6 +2087,12 @@ export type DeleteTaskResponse = DeleteTaskResponses[keyof DeleteTaskResponses];
 
 export type GetTaskData = {
     body?: never;
+    headers?: {
+        /**
+         * The ETag you have (e.g. "3"): while it is still current the answer is 304 with no body.
+         */
+        'If-None-Match'?: string;
+    };
     path: {
         id: string;
         /**
@@ -2353,6 +2475,202 @@ export type MoveTaskResponses = {
 };
 
 export type MoveTaskResponse = MoveTaskResponses[keyof MoveTaskResponses];
+
+export type EmptyTrashData = {
+    body?: never;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/trash';
+};
+
+export type EmptyTrashErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type EmptyTrashError = EmptyTrashErrors[keyof EmptyTrashErrors];
+
+export type EmptyTrashResponses = {
+    /**
+     * How many tasks were deleted
+     */
+    200: ClearCompleted;
+};
+
+export type EmptyTrashResponse = EmptyTrashResponses[keyof EmptyTrashResponses];
+
+export type ListTrashData = {
+    body?: never;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/{user_id}/trash';
+};
+
+export type ListTrashErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListTrashError = ListTrashErrors[keyof ListTrashErrors];
+
+export type ListTrashResponses = {
+    /**
+     * OK
+     */
+    200: Array<TrashedTask>;
+};
+
+export type ListTrashResponse = ListTrashResponses[keyof ListTrashResponses];
+
+export type DeleteTrashedTaskData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/trash/{id}';
+};
+
+export type DeleteTrashedTaskErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Not in your trash (TASK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteTrashedTaskError = DeleteTrashedTaskErrors[keyof DeleteTrashedTaskErrors];
+
+export type DeleteTrashedTaskResponses = {
+    /**
+     * Deleted for good
+     */
+    204: void;
+};
+
+export type DeleteTrashedTaskResponse = DeleteTrashedTaskResponses[keyof DeleteTrashedTaskResponses];
+
+export type RestoreTaskData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/trash/{id}/restore';
+};
+
+export type RestoreTaskErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Not in your trash (TASK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type RestoreTaskError = RestoreTaskErrors[keyof RestoreTaskErrors];
+
+export type RestoreTaskResponses = {
+    /**
+     * OK
+     */
+    200: Task;
+};
+
+export type RestoreTaskResponse = RestoreTaskResponses[keyof RestoreTaskResponses];
 
 export type LiveData = {
     body?: never;
