@@ -22,6 +22,8 @@ import { runMigrations } from '../src/database/migrate';
 import { Sql, type SqlExecutor } from '../src/database/sql';
 import type { ListTasksQuery, TaskSort } from '../src/tasks/dto/task.dto';
 import { TASK_SORT_SPECS, TasksRepository } from '../src/tasks/tasks.repository';
+import { TrashRepository } from '../src/tasks/trash.repository';
+import { ChangesRepository } from '../src/changes/changes.repository';
 
 const USERS = 101;
 const OWNER_TASKS = 10_000;
@@ -77,8 +79,8 @@ async function fill(sql: Sql): Promise<string> {
   const tags = `ARRAY['work','home','q4','errand','urgent','later']`;
   await sql.execute(
     `
-    INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at)
-    SELECT u.id,
+    INSERT INTO tasks (user_id, list_id, position, title, description, completed, completed_at, priority, due_date, tags, created_at, updated_at)
+    SELECT u.id, l.id, 'a' || lpad(g::text, 8, '0'),
            initcap((${words})[1 + (g * 7) % 8]) || ' ' || g,
            CASE WHEN g % 3 = 0 THEN 'notes about ' || (${words})[1 + (g * 5) % 8] || ' number ' || g END,
            g % 4 = 0,
@@ -88,13 +90,20 @@ async function fill(sql: Sql): Promise<string> {
            ARRAY[(${tags})[1 + g % 6]] || CASE WHEN g % 5 = 0 THEN ARRAY['urgent'] ELSE '{}'::text[] END,
            now() - (g || ' seconds')::interval,
            now() - ((g * 13 % 100000) || ' seconds')::interval
-      FROM users u
+      FROM users u JOIN lists l ON l.user_id = u.id AND l.is_default
       CROSS JOIN LATERAL generate_series(1, CASE WHEN u.id = $1 THEN ${OWNER_TASKS} ELSE ${OTHER_TASKS} END) g`,
     [owner!.id],
   );
+  // A tenth of everyone's tasks in the trash: the live queries must not read them.
+  await sql.execute(
+    `UPDATE task_rows SET deleted_at = now() - (random() * interval '20 days'), trashed_with = id
+      WHERE right(title, 1) = '7'`,
+  );
   await sql.execute('ANALYZE');
   const tasks = await sql.one<{ count: number }>('SELECT count(*)::int AS count FROM tasks');
-  console.log(`${tasks!.count} tasks, ${OWNER_TASKS} of them owned by the user listed below\n`);
+  console.log(
+    `${tasks!.count} live tasks (and a tenth as many in the trash), ${OWNER_TASKS - OWNER_TASKS / 10} of them owned by the user listed below\n`,
+  );
   return owner!.id;
 }
 
@@ -169,6 +178,22 @@ async function explainAll(sql: Sql, ownerId: string) {
     console.log(
       `${label} | ${page.scans} (${page.ms} ms) | ${deep ? '-' : `${count.scans} (${count.ms} ms)`}`,
     );
+  }
+
+  // The trash's first page, and the change feed's delta reads: none may scan the live tasks.
+  const trash = new Explaining(sql);
+  await new TrashRepository(trash as unknown as Sql, codec).page(ownerId, { limit: 50 });
+  console.log(
+    `trash | ${trash.plans[1].scans} (${trash.plans[1].ms} ms) | ${trash.plans[0].scans}`,
+  );
+  const { seq } = await new ChangesRepository(sql).counter(sql, ownerId);
+  for (const [label, since] of [
+    ['changes: nothing new', seq],
+    ['changes: the last 500', seq - 500],
+  ] as const) {
+    const feed = new Explaining(sql);
+    await new ChangesRepository(feed as unknown as Sql).latestSince(feed, ownerId, since, 501);
+    console.log(`${label} | ${feed.plans[0].scans} (${feed.plans[0].ms} ms) | -`);
   }
 }
 
