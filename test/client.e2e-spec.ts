@@ -26,6 +26,7 @@ import {
   unbanUser,
   updateTask,
 } from '../client/src';
+import * as sdk from '../client/src';
 import { uniqueEmail } from './support/builders';
 import { useTestApp } from './support/test-app';
 
@@ -441,5 +442,160 @@ describe('Generated client against the running app', () => {
       ['user.banned', state.userId],
     ]);
     expect(audit.data![1]).toMatchObject({ actor_id: admin.data!.user.id, target_type: 'user' });
+  });
+});
+
+/**
+ * Issue 15 through the generated client: a full snapshot of the change feed, a change, the delta,
+ * then a trip through the trash and back.
+ *
+ * TODO(issue 15): these operations exist once openapi.json and client/src/generated are
+ * regenerated with the trash and change-feed routes. They are looked up by name until then (so
+ * that this file type-checks today), and the block is a todo while any is missing; afterwards,
+ * import them by name with the others above and drop the lookup.
+ */
+const ISSUE_15_OPERATIONS = [
+  'listChanges',
+  'listTrash',
+  'restoreTask',
+  'deleteTrashedTask',
+  'emptyTrash',
+] as const;
+type Operation = (options: Record<string, unknown>) => Promise<{
+  data?: any;
+  error?: any;
+  response: Response;
+}>;
+const generated = sdk as unknown as Record<string, Operation | undefined>;
+const missingOperations = ISSUE_15_OPERATIONS.filter(
+  (name) => typeof generated[name] !== 'function',
+);
+
+describe('Generated client: change feed and trash', () => {
+  if (missingOperations.length > 0) {
+    it.todo(`regenerate the client: it lacks ${missingOperations.join(', ')}`);
+    return;
+  }
+  const [listChanges, listTrash, restoreTask, deleteTrashedTask, emptyTrash] =
+    ISSUE_15_OPERATIONS.map((name) => generated[name]!);
+  let baseUrl: string;
+  let token: string;
+  const api = () => createClient(createConfig({ baseUrl, auth: () => token }));
+  const t = useTestApp();
+
+  beforeAll(async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+    const registered = await register({
+      client: api(),
+      body: { email: uniqueEmail('sync-client'), password: 'password-123' },
+    });
+    token = registered.data!.access_token;
+  });
+
+  it('snapshot, change, delta, trash and restore', async () => {
+    const me = { user_id: 'me' };
+    const parent = (await createTask({ client: api(), path: me, body: { title: 'Parent' } })).data!;
+    await createTask({ client: api(), path: me, body: { title: 'Sub', parent_id: parent.id } });
+    await createTask({ client: api(), path: me, body: { title: 'Other' } });
+
+    // The full snapshot (four objects), three a page.
+    const copy = new Map<string, any>();
+    const apply = (changes: { type: string; id: string; op: string; data: any }[]) => {
+      for (const change of changes) {
+        if (change.op === 'upsert') copy.set(`${change.type}:${change.id}`, change.data);
+        else copy.delete(`${change.type}:${change.id}`);
+      }
+    };
+    let since: string | undefined;
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      const page = await listChanges({ client: api(), path: me, query: { since, limit: 3 } });
+      expect(page.response.status).toBe(200);
+      apply(page.data.changes);
+      since = page.data.next_since;
+      more = page.data.has_more;
+    }
+    expect(pages).toBe(2);
+    expect(copy.size).toBe(4);
+
+    /** Polls from `since`, applies the answer, and returns its changes. */
+    const poll = async () => {
+      const answer = await listChanges({ client: api(), path: me, query: { since } });
+      expect(answer.response.status).toBe(200);
+      expect(answer.data.has_more).toBe(false);
+      apply(answer.data.changes);
+      since = answer.data.next_since;
+      return answer.data.changes as { type: string; id: string; op: string; data: any }[];
+    };
+    const expectCopyIsTheServer = async () => {
+      const server = new Map<string, unknown>();
+      const tasks = (await listTasks({ client: api(), path: me, query: { limit: 100 } })).data!;
+      for (const task of tasks) server.set(`task:${task.id}`, task);
+      for (const list of (await listLists({ client: api(), path: me })).data!) {
+        server.set(`list:${list.id}`, list);
+      }
+      expect(copy).toEqual(server);
+    };
+
+    // A change, and the delta that carries it.
+    await updateTask({ client: api(), path: { ...me, id: parent.id }, body: { title: 'Renamed' } });
+    const delta = await poll();
+    expect(delta).toEqual([
+      {
+        type: 'task',
+        id: parent.id,
+        op: 'upsert',
+        data: expect.objectContaining({ title: 'Renamed' }),
+      },
+    ]);
+    const quiet = await listChanges({ client: api(), path: me, query: { since } });
+    expect(quiet.data).toEqual({ changes: [], next_since: since, has_more: false });
+    await expectCopyIsTheServer();
+
+    // To the trash (with its subtask) and back.
+    expect(
+      (await deleteTask({ client: api(), path: { ...me, id: parent.id } })).response.status,
+    ).toBe(204);
+    const trashed = await poll();
+    expect(trashed.filter((change) => change.op === 'delete')).toHaveLength(2);
+    const trash = await listTrash({ client: api(), path: me });
+    expect(trash.response.status).toBe(200);
+    expect(trash.response.headers.get('x-total-count')).toBe('2');
+    expect(trash.data.map((task: { id: string }) => task.id)).toContain(parent.id);
+    expect(trash.data[0].deleted_at).toEqual(expect.any(String));
+    const restored = await restoreTask({ client: api(), path: { ...me, id: parent.id } });
+    expect(restored.response.status).toBe(200);
+    expect(restored.data).toMatchObject({ id: parent.id, title: 'Renamed', parent_id: null });
+    const back = await poll();
+    expect(back.find((change) => change.id === parent.id)).toEqual({
+      type: 'task',
+      id: parent.id,
+      op: 'upsert',
+      data: restored.data,
+    });
+    await expectCopyIsTheServer();
+    const again = await restoreTask({ client: api(), path: { ...me, id: parent.id } });
+    expect(again.response.status).toBe(404);
+    expect(again.error).toMatchObject({ code: 'TASK_NOT_FOUND' });
+
+    // Deleted for good, one by id, then the rest by emptying the trash.
+    const tasks = (await listTasks({ client: api(), path: me, query: { parent_id: 'none' } }))
+      .data!;
+    for (const task of tasks) await deleteTask({ client: api(), path: { ...me, id: task.id } });
+    const forGood = await deleteTrashedTask({ client: api(), path: { ...me, id: parent.id } });
+    expect(forGood.response.status).toBe(204);
+    const emptied = await emptyTrash({ client: api(), path: me });
+    expect(emptied.response.status).toBe(200);
+    expect(emptied.data).toEqual({ deleted: 1 });
+    await poll();
+    await expectCopyIsTheServer();
+    expect([...copy.keys()].filter((key) => key.startsWith('task:'))).toEqual([]);
+
+    // A malformed since is a typed 400 problem.
+    const bad = await listChanges({ client: api(), path: me, query: { since: 'garbage' } });
+    expect(bad.response.status).toBe(400);
+    expect(bad.error).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

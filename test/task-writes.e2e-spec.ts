@@ -110,6 +110,55 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
     );
   });
 
+  describe('If-None-Match on GET of one task (conditional GET)', () => {
+    const getIfNoneMatch = (id: string, value: string) =>
+      t.http().get(`/api/me/tasks/${id}`).set(user.auth).set('If-None-Match', value);
+
+    it('the current ETag: 304 with no body, and the ETag again', async () => {
+      const task = await createTask(t, user, { title: 'cached' });
+      const got = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
+      const response = await getIfNoneMatch(task.id, got.headers.etag);
+      expect(response.status).toBe(304);
+      expect(response.text ?? '').toBe('');
+      expect(response.headers['content-length'] ?? '0').toBe('0');
+      expect(response.headers.etag).toBe(got.headers.etag);
+      // A list holding the current ETag matches too.
+      expect((await getIfNoneMatch(task.id, `"999", ${got.headers.etag}`)).status).toBe(304);
+      // After a write, the new ETag is the one that answers 304.
+      const patched = await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .send({ title: 'changed' })
+        .expect(200);
+      expect((await getIfNoneMatch(task.id, got.headers.etag)).status).toBe(200);
+      expect((await getIfNoneMatch(task.id, patched.headers.etag)).status).toBe(304);
+    });
+
+    it('a stale ETag: 200 with the task and its new ETag', async () => {
+      const task = await createTask(t, user, { title: 'v1' });
+      const first = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
+      await t
+        .http()
+        .patch(`/api/me/tasks/${task.id}`)
+        .set(user.auth)
+        .send({ title: 'v2' })
+        .expect(200);
+      const response = await getIfNoneMatch(task.id, first.headers.etag).expect(200);
+      expect(response.body).toMatchObject({ id: task.id, title: 'v2' });
+      expect(response.headers.etag).not.toBe(first.headers.etag);
+      expect(response.headers.etag).toBe('"2"');
+    });
+
+    it('a missing or foreign task is 404 whatever If-None-Match says', async () => {
+      const other = await registerUser(t);
+      const theirs = await createTask(t, other);
+      for (const tag of ['"1"', '*']) {
+        expectProblem(await getIfNoneMatch(theirs.id, tag), 404, 'TASK_NOT_FOUND');
+      }
+    });
+  });
+
   describe('Idempotency-Key on POST /api/{user_id}/tasks', () => {
     const post = (who: Registered, key: string, body: object) =>
       t.http().post('/api/me/tasks').set(who.auth).set('Idempotency-Key', key).send(body);

@@ -31,6 +31,23 @@ export const TASK_FIELDS = [
   'updated_at',
 ] as const;
 
+/** The contract's `List` shape. */
+export const LIST_FIELDS = [
+  'id',
+  'user_id',
+  'name',
+  'color',
+  'position',
+  'is_default',
+  'task_count',
+  'pending_count',
+  'created_at',
+  'updated_at',
+] as const;
+
+/** The contract's `TrashedTask`: a `Task` plus `deleted_at`. */
+export const TRASHED_TASK_FIELDS = [...TASK_FIELDS, 'deleted_at'] as const;
+
 /** A UUID as the API and the database write them (lower-case). */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -83,3 +83,22 @@ export const refreshTokenCount = (t: TestApp, userId: string) =>
   countRows(t, 'refresh_tokens r JOIN sessions s ON s.id = r.session_id', 's.user_id = $1', [
     userId,
   ]);
+
+/**
+ * The tables of the public schema holding a row whose `id` is `id`: where a task (or list) is
+ * stored, whatever the design (a `deleted_at` column or a table of its own for the trash). `[]`
+ * means it is gone for good. References to it (a change log's tombstone, an audit entry) are not
+ * rows *of* it and are not counted.
+ */
+export async function tablesHoldingId(t: Pick<TestApp, 'sql'>, id: string): Promise<string[]> {
+  const tables = await t.sql<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE table_schema = 'public' AND column_name = 'id' AND data_type = 'uuid'
+      ORDER BY table_name`,
+  );
+  const holding: string[] = [];
+  for (const { table_name: table } of tables) {
+    if ((await countRows(t, `"${table}"`, 'id = $1', [id])) > 0) holding.push(table);
+  }
+  return holding;
+}
