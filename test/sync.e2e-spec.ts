@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { createTask, Registered, registerUser } from './support/builders';
 import {
@@ -402,4 +403,39 @@ describe('Sync: a client copy kept through the change feed equals the server', (
     expect(succeeded).toBeGreaterThan(50);
     expect(a.applied - fromSnapshotA).toBeGreaterThan(50);
   }, 60_000);
+
+  /**
+   * The case the feed's numbering exists for, made deterministic: a transaction that wrote first
+   * but commits after a later write that a reader has already seen. A feed numbering changes
+   * when they are written (a global sequence, an updated_at cursor) skips the late one for good;
+   * this one numbers them at commit, under the owner's counter lock.
+   */
+  it('a write that commits after a later one a reader has seen is not skipped', async () => {
+    const user = await registerUser(t);
+    const early = await createTask(t, user, { title: 'early' });
+    const other = await createTask(t, user, { title: 'other' });
+    const { replica, since } = await takeSnapshot(t, user);
+    const late = new Client({ connectionString: t.databaseUrl });
+    await late.connect();
+    try {
+      await late.query('BEGIN');
+      await late.query(`UPDATE tasks SET title = 'late', version = version + 1 WHERE id = $1`, [
+        early.id,
+      ]);
+      await t
+        .http()
+        .patch(`/api/me/tasks/${other.id}`)
+        .set(user.auth)
+        .send({ title: 'seen' })
+        .expect(200);
+      const seen = await drain(t, user, since, { replica });
+      expect(seen.changes.map((change) => change.id)).toContain(other.id);
+      await late.query('COMMIT');
+      const after = await drain(t, user, seen.since, { replica });
+      expect(after.changes.map((change) => change.id)).toContain(early.id);
+    } finally {
+      await late.end();
+    }
+    expect(replicaDiff(await restState(t, user), replica)).toEqual([]);
+  });
 });

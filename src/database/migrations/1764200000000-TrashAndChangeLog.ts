@@ -109,7 +109,14 @@ export class TrashAndChangeLog1764200000000 implements MigrationInterface {
         is_live boolean := TG_OP <> 'DELETE' AND NEW.deleted_at IS NULL;
         task task_rows := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
       BEGIN
-        IF NOT was_live AND NOT is_live THEN RETURN NULL; END IF;
+        -- A trashed task deleted for good is a change too (its feed delete again, task.deleted for
+        -- good); one that stays in the trash (its list deleted) is not.
+        IF NOT was_live AND NOT is_live THEN
+          IF TG_OP = 'DELETE' THEN
+            PERFORM record_change(OLD.user_id, 'task', OLD.id, 'delete', 'task.deleted');
+          END IF;
+          RETURN NULL;
+        END IF;
         PERFORM record_change(task.user_id, 'task', task.id,
           CASE WHEN is_live THEN 'upsert' ELSE 'delete' END,
           CASE
