@@ -87,7 +87,14 @@ export async function createApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(problems);
   if (config.docsEnabled) setUpSwagger(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A start-up hook failed (the job queue's schema missing, say): close what did start (the
+    // pool) so the caller gets the error, not an open handle.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
 

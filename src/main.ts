@@ -8,6 +8,8 @@ import {
   RunningDatabase,
   startEmbeddedDatabase,
 } from './database/embedded-database';
+import { JobQueueSchemaError } from './jobs/job-queue';
+import { JobsService } from './jobs/jobs.service';
 
 /** An orchestrator sends SIGKILL after its grace period (10 s and up): be gone before that. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -42,9 +44,10 @@ async function bootstrap() {
 }
 
 /**
- * SIGTERM/SIGINT: stop accepting connections, let the requests in flight finish, then close the
- * pool and the embedded database, and exit 0. The order matters: Nest's own close() shuts the
- * pool down before the HTTP server, which would fail the requests still running.
+ * SIGTERM/SIGINT: stop accepting connections and taking jobs, let the requests and jobs in flight
+ * finish (a job gets STOP_GRACE_MS, then is left to another instance), then close the pool and
+ * the embedded database, and exit 0. The order matters: Nest's own close() shuts the pool down
+ * before the HTTP server, which would fail the requests still running.
  */
 function stopGracefullyOnSignals(
   app: NestFastifyApplication,
@@ -65,6 +68,8 @@ function stopGracefullyOnSignals(
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     try {
+      // At once, alongside the HTTP drain; app.close() below waits for it.
+      const jobsStopped = app.get(JobsService).stop();
       // Fastify closes the listener and the connections idle right now; a keep-alive connection
       // busy now turns idle once its response is sent and would hold close() open until the
       // client hangs up: close those as they turn idle.
@@ -76,6 +81,7 @@ function stopGracefullyOnSignals(
         clearInterval(closeIdle);
       }
       log.info('HTTP server closed: no request in flight');
+      await jobsStopped;
       await app.close();
       await database.stop();
       if (!config.databaseUrl) log.info('embedded PostgreSQL stopped');
@@ -90,7 +96,11 @@ function stopGracefullyOnSignals(
 }
 
 bootstrap().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof EmbeddedDatabaseError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof EmbeddedDatabaseError ||
+    error instanceof JobQueueSchemaError
+  ) {
     console.error(error.message);
   } else {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);

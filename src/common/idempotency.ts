@@ -4,18 +4,16 @@ import {
   ExecutionContext,
   HttpStatus,
   Injectable,
-  Logger,
-  OnModuleDestroy,
   OnModuleInit,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Sql, type SqlExecutor } from '../database/sql';
+import { JobsService } from '../jobs/jobs.service';
 import { IdempotencyRepository } from './idempotency.repository';
 import { ProblemException, validationFailed } from './problem';
 import { WithHeaders } from './response';
 
 const KEY_FORMAT = /^[\x21-\x7E]{1,255}$/;
-const PURGE_EVERY_MS = 60 * 60 * 1000;
 
 /** An Idempotency-Key header: 1-255 visible ASCII characters (a UUID fits), else a 400. */
 export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
@@ -65,16 +63,15 @@ export const SentBody = createParamDecorator(
  * the same transaction as what it wrote, so either both exist or neither does. A concurrent
  * request with the same key waits on the key row (the INSERT ... ON CONFLICT blocks until the
  * first commits or rolls back) and then replays the stored response: exactly one write happens.
- * Keys are per user and kept 24 hours; an expired key is reused as if new.
+ * Keys are per user and kept 24 hours; an expired key is reused as if new, and the hourly job
+ * `idempotency-keys.purge` deletes it.
  */
 @Injectable()
-export class IdempotencyStore implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('Idempotency');
-  private purgeTimer?: NodeJS.Timeout;
-
+export class IdempotencyStore implements OnModuleInit {
   constructor(
     private readonly sql: Sql,
     private readonly keys: IdempotencyRepository,
+    private readonly jobs: JobsService,
   ) {}
 
   /** Runs `handler` in the key's transaction, or replays what it answered the first time. */
@@ -120,15 +117,6 @@ export class IdempotencyStore implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit() {
-    this.purgeTimer = setInterval(() => {
-      this.purgeExpired().catch((error: Error) =>
-        this.logger.warn(`purging expired idempotency keys failed: ${error.message}`),
-      );
-    }, PURGE_EVERY_MS);
-    this.purgeTimer.unref();
-  }
-
-  onModuleDestroy() {
-    clearInterval(this.purgeTimer);
+    this.jobs.define('idempotency-keys.purge', '0 * * * *', () => this.purgeExpired());
   }
 }

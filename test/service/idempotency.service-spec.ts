@@ -7,11 +7,15 @@ import {
 import { ProblemException } from '../../src/common/problem';
 import { WithHeaders } from '../../src/common/response';
 import type { SqlExecutor } from '../../src/database/sql';
+import { JobsModule } from '../../src/jobs/jobs.module';
 import { countRows, insertUsers, outcomeOf, useServiceModule } from '../support/service-module';
 
 /** IdempotencyStore.once on the real database: one write per key, whatever the timing. */
 describe('IdempotencyStore: one key, one write', () => {
-  const m = useServiceModule({ providers: [IdempotencyStore, IdempotencyRepository] });
+  const m = useServiceModule({
+    imports: [JobsModule],
+    providers: [IdempotencyStore, IdempotencyRepository],
+  });
   const store = () => m.get(IdempotencyStore);
   let user: string;
   let otherUser: string;
