@@ -1,5 +1,5 @@
 import { ChangesModule } from './changes/changes.module';
-import { JobsModule } from './jobs/jobs.service';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
@@ -39,6 +39,7 @@ export class AppModule {
         ListsModule,
         TasksModule,
         ChangesModule,
+        WebhooksModule,
         AdminModule,
         HealthModule,
         MetricsModule.forRoot(config),

@@ -84,8 +84,10 @@ describe('Background jobs on one instance', () => {
       `SELECT name, cron, timezone FROM ${JOB_QUEUE_SCHEMA}.schedule ORDER BY name`,
     );
     expect(schedules).toEqual([
+      { name: 'changes.purge', cron: '5 * * * *', timezone: 'UTC' },
       { name: 'idempotency-keys.purge', cron: '0 * * * *', timezone: 'UTC' },
       { name: 'test.count', cron: '0 3 * * *', timezone: 'UTC' },
+      { name: 'trash.purge', cron: '*/10 * * * *', timezone: 'UTC' },
     ]);
   });
 

@@ -5,7 +5,7 @@ import { contractSchemaNames, operations } from '../src/openapi/openapi-document
 import { generateOpenApiDocument } from '../src/openapi/write-openapi';
 import { useTestApp } from './support/test-app';
 
-const TAGS = ['Auth', 'Lists', 'Tasks', 'Trash', 'Sync', 'Admin', 'Health'];
+const TAGS = ['Auth', 'Lists', 'Tasks', 'Trash', 'Sync', 'Webhooks', 'Admin', 'Health'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 describe('OpenAPI document', () => {

@@ -48,6 +48,11 @@ describe('loadConfig', () => {
       logLevel: 'info',
       jwtRefreshReuseGraceSeconds: 10,
       databaseStatementTimeoutMs: 10_000,
+      trashRetentionSeconds: 30 * 86_400,
+      changesRetentionSeconds: 30 * 86_400,
+      webhookAllowHttp: false,
+      webhookAllowPrivate: false,
+      webhookRetryBaseMs: 5_000,
     });
   });
 
@@ -83,6 +88,11 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       JWT_REFRESH_REUSE_GRACE: '30s',
       DATABASE_STATEMENT_TIMEOUT: '1500ms',
+      TRASH_RETENTION: '7d',
+      CHANGES_RETENTION: '90d',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_BASE: '250ms',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -108,6 +118,11 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       jwtRefreshReuseGraceSeconds: 30,
       databaseStatementTimeoutMs: 1500,
+      trashRetentionSeconds: 7 * 86_400,
+      changesRetentionSeconds: 90 * 86_400,
+      webhookAllowHttp: true,
+      webhookAllowPrivate: true,
+      webhookRetryBaseMs: 250,
     });
   });
 

@@ -34,6 +34,11 @@ export interface AppConfig {
   trashRetentionSeconds: number;
   /** How long the change feed remembers a change (a deletion above all); older `since` is 410. */
   changesRetentionSeconds: number;
+  /** Webhook targets: plain http allowed in production / private and loopback addresses allowed. */
+  webhookAllowHttp: boolean;
+  webhookAllowPrivate: boolean;
+  /** The first retry delay of a failed webhook delivery, in milliseconds; each later one doubles. */
+  webhookRetryBaseMs: number;
 }
 
 /** A bad variable: start-up stops with this one line. */
@@ -84,6 +89,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseStatementTimeoutMs: read.durationMs('DATABASE_STATEMENT_TIMEOUT', '10s'),
     trashRetentionSeconds: read.duration('TRASH_RETENTION', '30d'),
     changesRetentionSeconds: read.duration('CHANGES_RETENTION', '30d'),
+    webhookAllowHttp: read.boolean('WEBHOOK_ALLOW_HTTP', false),
+    webhookAllowPrivate: read.boolean('WEBHOOK_ALLOW_PRIVATE', false),
+    webhookRetryBaseMs: read.durationMs('WEBHOOK_RETRY_BASE', '5s'),
   };
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');

@@ -10,6 +10,7 @@ import { ThrottleCounters1764000000000 } from './migrations/1764000000000-Thrott
 import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500-TaskListsAndIdempotency';
 import { ListsSubtasksRecurrence1764100000000 } from './migrations/1764100000000-ListsSubtasksRecurrence';
 import { TrashAndChangeLog1764200000000 } from './migrations/1764200000000-TrashAndChangeLog';
+import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -20,6 +21,7 @@ export const MIGRATIONS = [
   TaskListsAndIdempotency1764000000500,
   ListsSubtasksRecurrence1764100000000,
   TrashAndChangeLog1764200000000,
+  Webhooks1764300000000,
 ];
 
 export interface DatabaseSettings {

@@ -33,6 +33,29 @@ const QUEUE = {
   expireInSeconds: 15 * 60,
 } as const;
 
+/**
+ * A consumer's queue: jobs made by others (an SQL insert in a transaction, see migration
+ * 1764300000000), each taken by one worker. A job whose worker died is retried when it expires.
+ */
+const CONSUMER_QUEUE = {
+  policy: 'standard',
+  retryLimit: 5,
+  retryDelay: 5,
+  retryBackoff: true,
+  expireInSeconds: 60,
+} as const;
+/** Per instance: this many workers, each taking up to this many jobs at a time. */
+const CONSUMER_WORKERS = 2;
+const CONSUMER_BATCH = 5;
+/** A consumer's jobs want to start soon after they are due (a webhook delivery). */
+const CONSUMER_POLLING_SECONDS = 1;
+
+interface Consumer {
+  name: string;
+  handle: (data: unknown) => Promise<void>;
+  registered?: Promise<void>;
+}
+
 interface Job {
   name: string;
   cron: string;
@@ -52,6 +75,7 @@ interface Job {
 export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Jobs');
   private readonly jobs = new Map<string, Job>();
+  private readonly consumers = new Map<string, Consumer>();
   private boss?: PgBoss;
   private started?: Promise<void>;
   private stopping?: Promise<void>;
@@ -73,6 +97,22 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.boss) {
       this.register(job).catch((error: Error) =>
         this.logger.warn(`setting up job ${name} failed: ${error.message}`),
+      );
+    }
+  }
+
+  /**
+   * Handles every job of the queue `name` (whoever made it): `handle` gets its data; a handler
+   * that throws has its job retried (up to 5 times, backing off). Several at once per instance.
+   */
+  consume(name: string, handle: (data: unknown) => Promise<void>): void {
+    assertJobName(name);
+    if (this.consumers.has(name)) throw new Error(`Queue ${name} is consumed twice`);
+    const consumer: Consumer = { name, handle };
+    this.consumers.set(name, consumer);
+    if (this.boss) {
+      this.registerConsumer(consumer).catch((error: Error) =>
+        this.logger.warn(`setting up queue ${name} failed: ${error.message}`),
       );
     }
   }
@@ -132,7 +172,30 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
       throw await startFailure(boss, error);
     }
     this.boss = boss;
-    await Promise.all([...this.jobs.values()].map((job) => this.register(job)));
+    await Promise.all([
+      ...[...this.jobs.values()].map((job) => this.register(job)),
+      ...[...this.consumers.values()].map((consumer) => this.registerConsumer(consumer)),
+    ]);
+  }
+
+  private registerConsumer(consumer: Consumer): Promise<void> {
+    return (consumer.registered ??= (async () => {
+      const boss = this.boss!;
+      await createQueue(this.sql, { name: consumer.name, ...CONSUMER_QUEUE });
+      const options = {
+        batchSize: CONSUMER_BATCH,
+        pollingIntervalSeconds: CONSUMER_POLLING_SECONDS,
+      };
+      for (let worker = 0; worker < CONSUMER_WORKERS; worker++) {
+        await boss.work(consumer.name, options, async (jobs) => {
+          if (this.stopping) throw new Error('the instance was shutting down');
+          const results = await Promise.allSettled(jobs.map((job) => consumer.handle(job.data)));
+          const failed = results.find((result) => result.status === 'rejected');
+          // The batch's jobs are retried together: handlers must be safe to run again.
+          if (failed) throw (failed as PromiseRejectedResult).reason;
+        });
+      }
+    })());
   }
 
   private register(job: Job): Promise<string> {

@@ -14,6 +14,7 @@ const TAGS: Record<string, string> = {
   Tasks: 'Your own tasks: /api/{user_id}/tasks where {user_id} is your id or `me`',
   Trash: 'Your deleted tasks, restorable for TRASH_RETENTION (30 days by default)',
   Sync: 'The change feed, for clients that keep a copy of your tasks and lists and work offline',
+  Webhooks: 'Signed POSTs to your URL when your tasks and lists change (Standard Webhooks)',
   Admin: 'User and task oversight (role admin only)',
   Health: 'Liveness and readiness probes',
 };

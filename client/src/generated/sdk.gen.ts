@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateListData, CreateListErrors, CreateListResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, DeleteListData, DeleteListErrors, DeleteListResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteTrashedTaskData, DeleteTrashedTaskErrors, DeleteTrashedTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, EmptyTrashData, EmptyTrashErrors, EmptyTrashResponses, GetListData, GetListErrors, GetListResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListChangesData, ListChangesErrors, ListChangesResponses, ListCompletionsData, ListCompletionsErrors, ListCompletionsResponses, ListListsData, ListListsErrors, ListListsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTrashData, ListTrashErrors, ListTrashResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MoveListData, MoveListErrors, MoveListResponses, MoveTaskData, MoveTaskErrors, MoveTaskResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RestoreTaskData, RestoreTaskErrors, RestoreTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateListData, UpdateListErrors, UpdateListResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses } from './types.gen';
+import type { BanUserData, BanUserErrors, BanUserResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, ChangeUserRoleData, ChangeUserRoleErrors, ChangeUserRoleResponses, ClearCompletedTasksData, ClearCompletedTasksErrors, ClearCompletedTasksResponses, CompleteTaskData, CompleteTaskErrors, CompleteTaskResponses, CreateListData, CreateListErrors, CreateListResponses, CreateTaskData, CreateTaskErrors, CreateTaskResponses, CreateWebhookData, CreateWebhookErrors, CreateWebhookResponses, DeleteListData, DeleteListErrors, DeleteListResponses, DeleteTaskData, DeleteTaskErrors, DeleteTaskResponses, DeleteTrashedTaskData, DeleteTrashedTaskErrors, DeleteTrashedTaskResponses, DeleteUserData, DeleteUserErrors, DeleteUserResponses, DeleteUserTaskData, DeleteUserTaskErrors, DeleteUserTaskResponses, DeleteWebhookData, DeleteWebhookErrors, DeleteWebhookResponses, EmptyTrashData, EmptyTrashErrors, EmptyTrashResponses, GetListData, GetListErrors, GetListResponses, GetMeData, GetMeErrors, GetMeResponses, GetStatsData, GetStatsErrors, GetStatsResponses, GetTaskData, GetTaskErrors, GetTaskResponses, GetUserData, GetUserErrors, GetUserResponses, GetWebhookData, GetWebhookErrors, GetWebhookResponses, ListAllTasksData, ListAllTasksErrors, ListAllTasksResponses, ListAuditLogData, ListAuditLogErrors, ListAuditLogResponses, ListChangesData, ListChangesErrors, ListChangesResponses, ListCompletionsData, ListCompletionsErrors, ListCompletionsResponses, ListListsData, ListListsErrors, ListListsResponses, ListSessionsData, ListSessionsErrors, ListSessionsResponses, ListTasksData, ListTasksErrors, ListTasksResponses, ListTrashData, ListTrashErrors, ListTrashResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListUserTasksData, ListUserTasksErrors, ListUserTasksResponses, ListWebhookDeliveriesData, ListWebhookDeliveriesErrors, ListWebhookDeliveriesResponses, ListWebhooksData, ListWebhooksErrors, ListWebhooksResponses, LiveData, LiveErrors, LiveResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, MoveListData, MoveListErrors, MoveListResponses, MoveTaskData, MoveTaskErrors, MoveTaskResponses, ReadyData, ReadyErrors, ReadyResponses, RefreshData, RefreshErrors, RefreshResponses, RegisterData, RegisterErrors, RegisterResponses, ReplaceTaskData, ReplaceTaskErrors, ReplaceTaskResponses, RestoreTaskData, RestoreTaskErrors, RestoreTaskResponses, RevokeSessionData, RevokeSessionErrors, RevokeSessionResponses, TestWebhookData, TestWebhookErrors, TestWebhookResponses, UnbanUserData, UnbanUserErrors, UnbanUserResponses, UpdateListData, UpdateListErrors, UpdateListResponses, UpdateMeData, UpdateMeErrors, UpdateMeResponses, UpdateTaskData, UpdateTaskErrors, UpdateTaskResponses, UpdateWebhookData, UpdateWebhookErrors, UpdateWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -482,6 +482,79 @@ export const deleteTrashedTask = <ThrowOnError extends boolean = false>(options:
 export const restoreTask = <ThrowOnError extends boolean = false>(options: Options<RestoreTaskData, ThrowOnError>) => (options.client ?? client).post<RestoreTaskResponses, RestoreTaskErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/api/{user_id}/trash/{id}/restore',
+    ...options
+});
+
+/**
+ * Your webhooks, oldest first
+ */
+export const listWebhooks = <ThrowOnError extends boolean = false>(options: Options<ListWebhooksData, ThrowOnError>) => (options.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks',
+    ...options
+});
+
+/**
+ * Subscribe a URL to events
+ *
+ * The answer carries the signing `secret`, shown only here. Deliveries are signed POSTs (Standard Webhooks), at least once: dedupe by `webhook-id`.
+ */
+export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a webhook (its pending deliveries go too)
+ */
+export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Get one of your webhooks
+ */
+export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks/{id}',
+    ...options
+});
+
+/**
+ * Change a webhook: url, events, description, active
+ */
+export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A webhook's deliveries, newest first
+ */
+export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks/{id}/deliveries',
+    ...options
+});
+
+/**
+ * Send a webhook.test event to it
+ */
+export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>) => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/api/{user_id}/webhooks/{id}/test',
     ...options
 });
 

@@ -142,6 +142,54 @@ export type CreateTaskDto = {
     timezone?: string;
 };
 
+export type CreateWebhookDto = {
+    /**
+     * http or https without credentials (production: https only unless WEBHOOK_ALLOW_HTTP); not a loopback, private, link-local or multicast address unless WEBHOOK_ALLOW_PRIVATE
+     */
+    url: string;
+    events: Array<'task.created' | 'task.updated' | 'task.completed' | 'task.deleted' | 'task.restored' | 'list.created' | 'list.updated' | 'list.deleted' | '*'>;
+    description?: string | null;
+};
+
+export type CreatedWebhook = {
+    id: string;
+    url: string;
+    events: Array<string>;
+    description: string | null;
+    /**
+     * An inactive webhook receives nothing (made so after 8 failed attempts)
+     */
+    active: boolean;
+    created_at: string;
+    updated_at: string;
+    /**
+     * The signing secret (`whsec_` + base64 of 32 random bytes), shown only in this answer: verify each delivery with it (Standard Webhooks)
+     */
+    secret: string;
+};
+
+export type Delivery = {
+    id: string;
+    /**
+     * The `webhook-id` header: the same on every retry
+     */
+    event_id: string;
+    type: string;
+    status: 'pending' | 'succeeded' | 'failed';
+    attempts: number;
+    /**
+     * The last attempt's HTTP status
+     */
+    response_status: number | null;
+    /**
+     * Why the last attempt failed
+     */
+    error: string | null;
+    created_at: string;
+    delivered_at: string | null;
+    next_attempt_at: string | null;
+};
+
 export type FieldError = {
     field: string;
     message: string;
@@ -386,6 +434,19 @@ export type UpdateTaskDto = {
     timezone?: string;
 };
 
+export type UpdateWebhookDto = {
+    /**
+     * http or https without credentials (production: https only unless WEBHOOK_ALLOW_HTTP); not a loopback, private, link-local or multicast address unless WEBHOOK_ALLOW_PRIVATE
+     */
+    url?: string;
+    events?: Array<'task.created' | 'task.updated' | 'task.completed' | 'task.deleted' | 'task.restored' | 'list.created' | 'list.updated' | 'list.deleted' | '*'>;
+    description?: string | null;
+    /**
+     * false: it receives nothing until made active again
+     */
+    active?: boolean;
+};
+
 export type User = {
     id: string;
     email: string;
@@ -399,6 +460,19 @@ export type UserStats = {
     total: number;
     admins: number;
     banned: number;
+};
+
+export type Webhook = {
+    id: string;
+    url: string;
+    events: Array<string>;
+    description: string | null;
+    /**
+     * An inactive webhook receives nothing (made so after 8 failed attempts)
+     */
+    active: boolean;
+    created_at: string;
+    updated_at: string;
 };
 
 export type ListAuditLogData = {
@@ -2671,6 +2745,383 @@ export type RestoreTaskResponses = {
 };
 
 export type RestoreTaskResponse = RestoreTaskResponses[keyof RestoreTaskResponses];
+
+export type ListWebhooksData = {
+    body?: never;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/{user_id}/webhooks';
+};
+
+export type ListWebhooksErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListWebhooksError = ListWebhooksErrors[keyof ListWebhooksErrors];
+
+export type ListWebhooksResponses = {
+    /**
+     * OK
+     */
+    200: Array<Webhook>;
+};
+
+export type ListWebhooksResponse = ListWebhooksResponses[keyof ListWebhooksResponses];
+
+export type CreateWebhookData = {
+    body: CreateWebhookDto;
+    path: {
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/webhooks';
+};
+
+export type CreateWebhookErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * You have 20 webhooks already (LIMIT_REACHED)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type CreateWebhookError = CreateWebhookErrors[keyof CreateWebhookErrors];
+
+export type CreateWebhookResponses = {
+    /**
+     * Created
+     */
+    201: CreatedWebhook;
+};
+
+export type CreateWebhookResponse = CreateWebhookResponses[keyof CreateWebhookResponses];
+
+export type DeleteWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/webhooks/{id}';
+};
+
+export type DeleteWebhookErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not yours (WEBHOOK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteWebhookError = DeleteWebhookErrors[keyof DeleteWebhookErrors];
+
+export type DeleteWebhookResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteWebhookResponse = DeleteWebhookResponses[keyof DeleteWebhookResponses];
+
+export type GetWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/webhooks/{id}';
+};
+
+export type GetWebhookErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not yours (WEBHOOK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type GetWebhookError = GetWebhookErrors[keyof GetWebhookErrors];
+
+export type GetWebhookResponses = {
+    /**
+     * OK
+     */
+    200: Webhook;
+};
+
+export type GetWebhookResponse = GetWebhookResponses[keyof GetWebhookResponses];
+
+export type UpdateWebhookData = {
+    body: UpdateWebhookDto;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/webhooks/{id}';
+};
+
+export type UpdateWebhookErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not yours (WEBHOOK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type UpdateWebhookError = UpdateWebhookErrors[keyof UpdateWebhookErrors];
+
+export type UpdateWebhookResponses = {
+    /**
+     * OK
+     */
+    200: Webhook;
+};
+
+export type UpdateWebhookResponse = UpdateWebhookResponses[keyof UpdateWebhookResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * Opaque position from the `Link: <...>; rel="next"` header of the previous page
+         */
+        cursor?: string;
+    };
+    url: '/api/{user_id}/webhooks/{id}/deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not yours (WEBHOOK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    /**
+     * OK
+     */
+    200: Array<Delivery>;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
+
+export type TestWebhookData = {
+    body?: never;
+    path: {
+        id: string;
+        /**
+         * Your own user id, or 'me'
+         */
+        user_id: string;
+    };
+    query?: never;
+    url: '/api/{user_id}/webhooks/{id}/test';
+};
+
+export type TestWebhookErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     */
+    403: Problem;
+    /**
+     * No such webhook, or not yours (WEBHOOK_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type TestWebhookError = TestWebhookErrors[keyof TestWebhookErrors];
+
+export type TestWebhookResponses = {
+    /**
+     * Queued: see its deliveries
+     */
+    202: unknown;
+};
 
 export type LiveData = {
     body?: never;

@@ -124,6 +124,11 @@ export class TrashAndChangeLog1764200000000 implements MigrationInterface {
             WHEN NOT was_live THEN 'task.restored'
             WHEN NOT is_live THEN 'task.deleted'
             WHEN NEW.completed AND NOT OLD.completed THEN 'task.completed'
+            -- A recurring task's occurrence completed in this transaction: it moved on.
+            WHEN NEW.due_date IS DISTINCT FROM OLD.due_date AND EXISTS (
+              SELECT 1 FROM task_completions c
+               WHERE c.task_id = NEW.id AND c.due_date = OLD.due_date AND c.completed_at = now())
+              THEN 'task.completed'
             ELSE 'task.updated'
           END);
         IF was_live AND is_live AND OLD.list_id = NEW.list_id AND OLD.completed = NEW.completed THEN

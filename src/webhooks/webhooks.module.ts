@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { cursorCodecProvider } from '../common/paging';
+import type { AppConfig } from '../config/config';
+import { APP_CONFIG } from '../config/config.module';
+import { WebhookDeliveryWorker } from './webhook-delivery.worker';
+import { WebhookSecrets } from './webhook-secrets';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksRepository } from './webhooks.repository';
+import { WebhooksService } from './webhooks.service';
+
+@Module({
+  controllers: [WebhooksController],
+  providers: [
+    WebhooksService,
+    WebhooksRepository,
+    WebhookDeliveryWorker,
+    cursorCodecProvider,
+    {
+      provide: WebhookSecrets,
+      useFactory: (config: AppConfig) => new WebhookSecrets(config.jwtSecret),
+      inject: [APP_CONFIG],
+    },
+  ],
+})
+export class WebhooksModule {}

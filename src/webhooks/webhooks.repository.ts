@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import { CursorCodec, fetchSqlPage, type Page, type RawRow, type SortSpec } from '../common/paging';
+import { Sql, type SqlExecutor } from '../database/sql';
+
+export interface WebhookRecord {
+  id: string;
+  userId: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  eventId: string;
+  type: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  responseStatus: number | null;
+  error: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+/** An attempt a worker has claimed: what to send, where, signed with what. */
+export interface ClaimedAttempt {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  payload: unknown;
+  attempts: number;
+  url: string;
+  secret: Buffer;
+}
+
+const WEBHOOK_COLUMNS = 'id, user_id, url, events, description, active, created_at, updated_at';
+
+const webhookFromRow = (row: RawRow): WebhookRecord => ({
+  id: row.id as string,
+  userId: row.user_id as string,
+  url: row.url as string,
+  events: row.events as string[],
+  description: row.description as string | null,
+  active: row.active as boolean,
+  createdAt: row.created_at as Date,
+  updatedAt: row.updated_at as Date,
+});
+
+const deliveryFromRow = (row: RawRow): DeliveryRecord => ({
+  id: row.id as string,
+  eventId: row.event_id as string,
+  type: row.type as string,
+  status: row.status as DeliveryRecord['status'],
+  attempts: row.attempts as number,
+  responseStatus: row.response_status as number | null,
+  error: row.error as string | null,
+  createdAt: row.created_at as Date,
+  deliveredAt: row.delivered_at as Date | null,
+  nextAttemptAt: row.next_attempt_at as Date | null,
+});
+
+const OLDEST_FIRST: SortSpec = {
+  name: 'webhooks:created',
+  keys: [{ sql: 'w.created_at' }, { sql: 'w.id' }],
+};
+const NEWEST_FIRST: SortSpec = {
+  name: 'deliveries:created',
+  keys: [{ sql: 'd.created_at' }, { sql: 'd.id' }],
+};
+
+/** How long a worker holds an attempt it claimed: the send's 10 s, and a margin. */
+const CLAIM_SECONDS = 30;
+
+/** Every query of webhooks and their deliveries; the owner's are filtered by the owner. */
+@Injectable()
+export class WebhooksRepository {
+  constructor(
+    private readonly sql: Sql,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  page(ownerId: string, request: { limit: number; cursor?: string }): Promise<Page<WebhookRecord>> {
+    return fetchSqlPage(
+      {
+        select: WEBHOOK_COLUMNS.replace(/\w+/g, (column) => `w.${column}`),
+        from: 'webhooks w',
+        where: [{ sql: 'w.user_id = :ownerId', params: { ownerId } }],
+      },
+      { list: `/api/${ownerId}/webhooks`, sort: OLDEST_FIRST, order: 'asc', ...request },
+      this.cursors,
+      this.sql,
+      webhookFromRow,
+    );
+  }
+
+  async find(ownerId: string, id: string): Promise<WebhookRecord | undefined> {
+    const row = await this.sql.one<RawRow>(
+      `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND user_id = $2`,
+      [id, ownerId],
+    );
+    return row && webhookFromRow(row);
+  }
+
+  /** The owner's webhooks locked (through the user row) for the count-then-insert of the limit. */
+  async lockOwner(db: SqlExecutor, ownerId: string): Promise<number> {
+    await db.rows(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
+    const row = await db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM webhooks WHERE user_id = $1`,
+      [ownerId],
+    );
+    return row!.n;
+  }
+
+  async insert(
+    db: SqlExecutor,
+    ownerId: string,
+    webhook: { url: string; events: string[]; description: string | null; secret: Buffer },
+  ): Promise<WebhookRecord> {
+    const row = await db.one<RawRow>(
+      `INSERT INTO webhooks (user_id, url, events, description, secret)
+       VALUES ($1, $2, $3, $4, $5) RETURNING ${WEBHOOK_COLUMNS}`,
+      [ownerId, webhook.url, webhook.events, webhook.description, webhook.secret],
+    );
+    return webhookFromRow(row!);
+  }
+
+  async update(
+    ownerId: string,
+    id: string,
+    changes: Partial<Pick<WebhookRecord, 'url' | 'events' | 'description' | 'active'>>,
+  ): Promise<WebhookRecord | undefined> {
+    const values: unknown[] = [id, ownerId];
+    const sets = Object.entries(changes)
+      .filter(([, value]) => value !== undefined)
+      .map(([field, value]) => `${field} = $${values.push(value)}`);
+    const row = await this.sql.one<RawRow>(
+      `UPDATE webhooks SET ${[...sets, 'updated_at = now()'].join(', ')}
+        WHERE id = $1 AND user_id = $2 RETURNING ${WEBHOOK_COLUMNS}`,
+      values,
+    );
+    return row && webhookFromRow(row);
+  }
+
+  async delete(ownerId: string, id: string): Promise<boolean> {
+    return (
+      (await this.sql.execute(`DELETE FROM webhooks WHERE id = $1 AND user_id = $2`, [
+        id,
+        ownerId,
+      ])) > 0
+    );
+  }
+
+  deliveries(
+    ownerId: string,
+    webhookId: string,
+    request: { limit: number; cursor?: string },
+  ): Promise<Page<DeliveryRecord>> {
+    return fetchSqlPage(
+      {
+        select:
+          'd.id, d.event_id, d.type, d.status, d.attempts, d.response_status, d.error, d.created_at, d.delivered_at, d.next_attempt_at',
+        from: 'webhook_deliveries d',
+        where: [
+          {
+            sql: 'd.webhook_id = :webhookId AND d.user_id = :ownerId',
+            params: { webhookId, ownerId },
+          },
+        ],
+      },
+      {
+        list: `/api/${ownerId}/webhooks/${webhookId}/deliveries`,
+        sort: NEWEST_FIRST,
+        order: 'desc',
+        ...request,
+      },
+      this.cursors,
+      this.sql,
+      deliveryFromRow,
+    );
+  }
+
+  /** The `webhook.test` event: one delivery to this webhook, and its first attempt's job. */
+  async insertTestEvent(ownerId: string, id: string): Promise<boolean> {
+    const row = await this.sql.one<{ id: string }>(
+      `WITH hook AS (SELECT id FROM webhooks WHERE id = $1 AND user_id = $2),
+       delivery AS (
+         INSERT INTO webhook_deliveries (webhook_id, user_id, event_id, type, payload)
+         SELECT hook.id, $2, gen_random_uuid(), 'webhook.test',
+                jsonb_build_object('type', 'webhook.test', 'timestamp', api_time(now()),
+                                   'data', jsonb_build_object('webhook_id', hook.id))
+           FROM hook RETURNING id)
+       SELECT id, schedule_webhook_attempt(id, now()) FROM delivery`,
+      [id, ownerId],
+    );
+    return row !== undefined;
+  }
+
+  /**
+   * Claims the delivery's next attempt for this worker: it must be pending, due, and not held
+   * by another worker (a claim lapses after CLAIM_SECONDS, so a worker that died frees it).
+   * Undefined when there is nothing to send (done, or another worker has it).
+   */
+  async claim(deliveryId: string): Promise<ClaimedAttempt | undefined> {
+    const row = await this.sql.one<RawRow>(
+      `UPDATE webhook_deliveries d
+          SET attempts = d.attempts + 1, claimed_until = now() + make_interval(secs => $2)
+         FROM webhooks w
+        WHERE d.id = $1 AND w.id = d.webhook_id AND d.status = 'pending'
+          AND d.next_attempt_at <= now() + interval '1 second'
+          AND (d.claimed_until IS NULL OR d.claimed_until < now())
+        RETURNING d.id, d.webhook_id, d.event_id, d.payload, d.attempts, w.url, w.secret, w.active`,
+      [deliveryId, CLAIM_SECONDS],
+    );
+    if (!row) return undefined;
+    if (!row.active) {
+      await this.finish(row.id as string, { status: 'failed', error: 'the webhook is inactive' });
+      return undefined;
+    }
+    return {
+      id: row.id as string,
+      webhookId: row.webhook_id as string,
+      eventId: row.event_id as string,
+      payload: row.payload,
+      attempts: row.attempts as number,
+      url: row.url as string,
+      secret: row.secret as Buffer,
+    };
+  }
+
+  /** Records the attempt's outcome: succeeded or failed for good. */
+  async finish(
+    deliveryId: string,
+    outcome: {
+      status: 'succeeded' | 'failed';
+      responseStatus?: number | null;
+      error?: string | null;
+    },
+    deactivate?: string,
+  ): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.execute(
+        `UPDATE webhook_deliveries
+            SET status = $2, response_status = $3, error = $4, claimed_until = NULL,
+                next_attempt_at = NULL,
+                delivered_at = CASE WHEN $2 = 'succeeded' THEN now() END
+          WHERE id = $1`,
+        [deliveryId, outcome.status, outcome.responseStatus ?? null, outcome.error ?? null],
+      );
+      if (deactivate)
+        await tx.execute(`UPDATE webhooks SET active = false, updated_at = now() WHERE id = $1`, [
+          deactivate,
+        ]);
+    });
+  }
+
+  /** A failed attempt with attempts left: the next one's time, and its job, in one transaction. */
+  async retryLater(
+    deliveryId: string,
+    outcome: { responseStatus: number | null; error: string | null },
+    delayMs: number,
+  ): Promise<void> {
+    await this.sql.execute(
+      `WITH later AS (
+         UPDATE webhook_deliveries
+            SET response_status = $2, error = $3, claimed_until = NULL,
+                next_attempt_at = now() + make_interval(secs => $4)
+          WHERE id = $1 RETURNING id, next_attempt_at)
+       SELECT schedule_webhook_attempt(id, next_attempt_at) FROM later`,
+      [deliveryId, outcome.responseStatus, outcome.error, delayMs / 1000],
+    );
+  }
+}
