@@ -115,9 +115,10 @@ export function useTestApp(
   connectVia?: (url: string) => string,
 ): TestApp {
   let current: TestApp | undefined;
+  // A start (database, migrations, job queue) on a loaded 2-core machine can pass jest's 5 s.
   beforeAll(async () => {
     current = await createTestApp(env, options, connectVia);
-  });
+  }, 30_000);
   afterAll(async () => {
     await current?.close();
     current = undefined;
