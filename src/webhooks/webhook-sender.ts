@@ -70,7 +70,11 @@ export async function sendDelivery(
     });
     const timer = setTimeout(() => {
       outgoing.destroy();
-      done({ ok: false, status: null, error: `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` });
+      done({
+        ok: false,
+        status: null,
+        error: `timed out: no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`,
+      });
     }, DELIVERY_TIMEOUT_MS);
     outgoing.on('error', (error) =>
       done({ ok: false, status: null, error: `could not deliver: ${error.message}` }),
