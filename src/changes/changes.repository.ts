@@ -25,8 +25,9 @@ export class ChangesRepository {
 
   /** The owner's newest change number and the newest one purged (0 and 0 before any change). */
   async counter(db: SqlExecutor, ownerId: string): Promise<{ seq: number; purgedSeq: number }> {
-    const row = await db.one<{ seq: string; purged_seq: string }>(
-      `SELECT seq, purged_seq FROM change_counters WHERE user_id = $1`,
+    const row = await db.one<{ seq: string | null; purged_seq: string | null }>(
+      `SELECT (SELECT max(seq) FROM changes WHERE user_id = $1) AS seq,
+              (SELECT purged_seq FROM change_counters WHERE user_id = $1) AS purged_seq`,
       [ownerId],
     );
     return { seq: Number(row?.seq ?? 0), purgedSeq: Number(row?.purged_seq ?? 0) };
@@ -65,7 +66,8 @@ export class ChangesRepository {
 
   /**
    * Forgets changes older than `retentionSeconds`, recording per owner the newest number
-   * forgotten: a `since` before it could miss a deletion, so it is answered 410.
+   * forgotten: a `since` before it could miss a deletion, so it is answered 410. Each owner's
+   * newest change stays whatever its age: the next change is numbered from it.
    */
   async purgeExpired(retentionSeconds: number): Promise<number> {
     let total = 0;
@@ -73,8 +75,10 @@ export class ChangesRepository {
       const row = await this.sql.one<{ n: number }>(
         `WITH gone AS (
            DELETE FROM changes WHERE (user_id, seq) IN (
-             SELECT user_id, seq FROM changes
-              WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)
+             SELECT c.user_id, c.seq FROM changes c
+              WHERE c.created_at < now() - make_interval(secs => $1)
+                AND c.seq < (SELECT max(seq) FROM changes newest WHERE newest.user_id = c.user_id)
+              LIMIT $2)
            RETURNING user_id, seq),
          newest AS (SELECT user_id, max(seq) AS seq FROM gone GROUP BY user_id),
          marked AS (

@@ -23,14 +23,16 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * created/changed (`upsert`) or gone (`delete`: trashed, deleted for good, list deleted), with the
  * webhook event it is, or NULL when only a derived value changed (a list's task counts). A
  * constraint trigger, deferred to commit, writes the rows of every statement on `task_rows` and
- * `lists`, whichever code path (or cascade) made it. Each row takes the next number of the owner's
- * counter in `change_counters`, and holds that row's lock until its transaction ends. So the
- * owner's changes are numbered in commit order: a transaction can only take number n+1 once the
- * one holding n has committed or rolled back (and a rollback takes its numbers with it), so a
- * reader that sees n+1 sees everything up to it, and the feed's `since` never skips a late
- * commit. Taking the counter at commit, after every other lock of the transaction, keeps it out of
- * any lock cycle. Changes of a user being deleted are not recorded (the user and its log go).
- * `purged_seq`: the newest number the retention purge has deleted; a `since` below it is 410.
+ * `lists`, whichever code path (or cascade) made it. At its first change a transaction locks the
+ * owner's row of `change_counters` and holds the lock until it ends; each change then takes the
+ * owner's next number (the newest in the log, plus one). So the owner's changes are numbered in
+ * commit order: a transaction can only number its changes once the one before has committed or
+ * rolled back (and a rollback takes its numbers with it), so a reader that sees n+1 sees
+ * everything up to it, and the feed's `since` never skips a late commit. Taking the lock at
+ * commit, after every other lock of the transaction, keeps it out of any lock cycle. Changes of a
+ * user being deleted are not recorded (the user and its log go). `purged_seq`: the newest number
+ * the retention purge has deleted (it always keeps the owner's newest change); a `since` below it
+ * is 410.
  */
 export class TrashAndChangeLog1764200000000 implements MigrationInterface {
   name = 'TrashAndChangeLog1764200000000';
@@ -73,7 +75,6 @@ export class TrashAndChangeLog1764200000000 implements MigrationInterface {
     await db.query(`
       CREATE TABLE change_counters (
         user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-        seq bigint NOT NULL,
         purged_seq bigint NOT NULL DEFAULT 0
       )`);
     await db.query(`
@@ -89,17 +90,27 @@ export class TrashAndChangeLog1764200000000 implements MigrationInterface {
       )`);
     await db.query(`CREATE INDEX changes_created_at_idx ON changes (created_at)`);
 
+    // The owner's counter row is locked at the transaction's first change (and only then: a row
+    // updated once per change would cost a new row version each time, quadratic in a bulk change);
+    // the numbers come from the log itself, whose newest row the purge always keeps.
     await db.query(`
       CREATE FUNCTION record_change(
           p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
-        RETURNS void LANGUAGE sql AS $$
-        WITH counter AS (
-          INSERT INTO change_counters AS c (user_id, seq)
-            SELECT p_user, 1 WHERE EXISTS (SELECT 1 FROM users WHERE id = p_user)
-            ON CONFLICT (user_id) DO UPDATE SET seq = c.seq + 1
-            RETURNING seq)
+        RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        next_seq bigint;
+      BEGIN
+        IF current_setting('task_api.changes_locked_for', true) IS DISTINCT FROM p_user::text THEN
+          INSERT INTO change_counters AS c (user_id)
+            SELECT p_user WHERE EXISTS (SELECT 1 FROM users WHERE id = p_user)
+            ON CONFLICT (user_id) DO UPDATE SET purged_seq = c.purged_seq;
+          IF NOT FOUND THEN RETURN; END IF;
+          PERFORM set_config('task_api.changes_locked_for', p_user::text, true);
+        END IF;
+        SELECT COALESCE(max(seq), 0) + 1 INTO next_seq FROM changes WHERE user_id = p_user;
         INSERT INTO changes (user_id, seq, entity, entity_id, op, event)
-          SELECT p_user, seq, p_entity, p_entity_id, p_op, p_event FROM counter
+          VALUES (p_user, next_seq, p_entity, p_entity_id, p_op, p_event);
+      END
       $$`);
     // A task change, and the change of the counts of the list(s) it leaves or joins.
     await db.query(`

@@ -6,12 +6,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `webhooks`: a user's subscriptions. `secret` is the signing secret encrypted with AES-256-GCM
  *   under a key derived from JWT_SECRET (webhooks/webhook-secrets.ts): needed in clear to sign,
  *   so it cannot be hashed.
- * - Events are made where the change log is written, in `record_change`, at the commit of the
- *   change: a rolled-back change makes none, a committed one has its deliveries and their jobs
- *   in the same commit (nothing lost to a crash). One event per object per transaction: a
+ * - Events are made from the change log's rows as record_change writes them, at the commit of
+ *   the change: a rolled-back change makes none, a committed one has its deliveries and their
+ *   jobs in the same commit (nothing lost to a crash). One event per object per transaction: a
  *   second change of the same object in one transaction (a PATCH that moves a task and completes
- *   it) merges into the first change row, keeping the event that says most (created > deleted >
- *   restored > completed > updated), and its deliveries are made again for the merged event.
+ *   it) keeps the event that says most (created > deleted > restored > completed > updated),
+ *   its deliveries replacing the first's.
  * * - `webhook_deliveries`: one per event and matching active webhook, with the body (`payload`,
  *   built once so every retry sends the same bytes) and its attempts. Each attempt is a job of
  *   the pg-boss queue `webhooks.deliver`, inserted by SQL (pg-boss supports raw inserts) in the
@@ -139,63 +139,39 @@ export class Webhooks1764300000000 implements MigrationInterface {
         END LOOP;
       END
       $$`);
+    // Each change row with an event (written at commit by record_change) makes its deliveries;
+    // a later change of the same object in the same transaction makes them again only when its
+    // event says more, replacing the earlier ones.
     await db.query(`
-      CREATE OR REPLACE FUNCTION record_change(
-          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
-        RETURNS void LANGUAGE plpgsql AS $$
+      CREATE FUNCTION change_makes_event() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         earlier_seq bigint;
-        earlier_op text;
         earlier_event text;
-        earlier_is_mine boolean;
-        merged text;
-        next_seq bigint;
       BEGIN
-        SELECT seq, op, event, xmin = pg_current_xact_id()::xid
-          INTO earlier_seq, earlier_op, earlier_event, earlier_is_mine
-          FROM changes
-         WHERE user_id = p_user AND entity_id = p_entity_id AND entity = p_entity
+        IF NEW.event IS NULL OR NOT EXISTS (
+          SELECT 1 FROM webhooks WHERE user_id = NEW.user_id AND active) THEN
+          RETURN NULL;
+        END IF;
+        SELECT seq, event INTO earlier_seq, earlier_event FROM changes
+         WHERE user_id = NEW.user_id AND entity_id = NEW.entity_id AND entity = NEW.entity
+           AND seq < NEW.seq AND event IS NOT NULL AND xmin = pg_current_xact_id()::xid
          ORDER BY seq DESC LIMIT 1;
-        IF earlier_is_mine THEN
-          merged := CASE WHEN event_rank(p_event) >= event_rank(earlier_event)
-                         THEN COALESCE(p_event, earlier_event) ELSE earlier_event END;
-          UPDATE changes SET op = p_op, event = merged
-           WHERE user_id = p_user AND seq = earlier_seq;
-          IF merged IS DISTINCT FROM earlier_event OR p_op <> earlier_op THEN
-            DELETE FROM webhook_deliveries WHERE user_id = p_user AND change_seq = earlier_seq;
-            IF merged IS NOT NULL THEN
-              PERFORM fan_out_event(p_user, earlier_seq, p_entity, p_entity_id, p_op, merged);
-            END IF;
-          END IF;
-          RETURN;
+        IF FOUND THEN
+          IF event_rank(NEW.event) <= event_rank(earlier_event) THEN RETURN NULL; END IF;
+          DELETE FROM webhook_deliveries WHERE user_id = NEW.user_id AND change_seq = earlier_seq;
         END IF;
-        INSERT INTO change_counters AS c (user_id, seq)
-          SELECT p_user, 1 WHERE EXISTS (SELECT 1 FROM users WHERE id = p_user)
-          ON CONFLICT (user_id) DO UPDATE SET seq = c.seq + 1
-          RETURNING seq INTO next_seq;
-        IF next_seq IS NULL THEN RETURN; END IF;
-        INSERT INTO changes (user_id, seq, entity, entity_id, op, event)
-          VALUES (p_user, next_seq, p_entity, p_entity_id, p_op, p_event);
-        IF p_event IS NOT NULL THEN
-          PERFORM fan_out_event(p_user, next_seq, p_entity, p_entity_id, p_op, p_event);
-        END IF;
+        PERFORM fan_out_event(NEW.user_id, NEW.seq, NEW.entity, NEW.entity_id, NEW.op, NEW.event);
+        RETURN NULL;
       END
       $$`);
+    await db.query(`
+      CREATE TRIGGER changes_make_events AFTER INSERT ON changes
+        FOR EACH ROW EXECUTE FUNCTION change_makes_event()`);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`
-      CREATE OR REPLACE FUNCTION record_change(
-          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
-        RETURNS void LANGUAGE sql AS $$
-        WITH counter AS (
-          INSERT INTO change_counters AS c (user_id, seq)
-            SELECT p_user, 1 WHERE EXISTS (SELECT 1 FROM users WHERE id = p_user)
-            ON CONFLICT (user_id) DO UPDATE SET seq = c.seq + 1
-            RETURNING seq)
-        INSERT INTO changes (user_id, seq, entity, entity_id, op, event)
-          SELECT p_user, seq, p_entity, p_entity_id, p_op, p_event FROM counter
-      $$`);
+    await db.query(`DROP TRIGGER changes_make_events ON changes`);
+    await db.query(`DROP FUNCTION change_makes_event()`);
     await db.query(`DROP FUNCTION fan_out_event(uuid, bigint, text, uuid, text, text)`);
     await db.query(`DROP FUNCTION schedule_webhook_attempt(uuid, timestamptz)`);
     await db.query(`DROP FUNCTION event_rank(text), list_json(lists), task_json(task_rows)`);
