@@ -69,35 +69,21 @@ const taskValues = (owner) => `${owner},
   now() - i * interval '1 second', now() - i * interval '1 second'`;
 
 /**
- * INSERT INTO tasks (TASK_COLUMNS) `select`, with the change log the API's trigger writes for a
- * created task (a task upsert, then its list's), numbered on from each owner's counter. Set-based:
- * the trigger itself (task_rows_record_change, a deferred row trigger) is off for this one
- * transaction. It costs two function calls and counter updates per row, and the owner's counter
- * row gets a new version per row in one transaction, which grows worse than linearly (one
- * user's 4000 / 8000 new tasks in one statement: 3.2 s / 7.8 s); it made the growth to 100k rows
- * take 83 s.
+ * INSERT INTO tasks (TASK_COLUMNS) `select`, set-based, with the change-log trigger
+ * (task_rows_record_change, migration 1764200000000) off for this one transaction: these tasks
+ * are a long-lived account's, whose creation the retention purge has long forgotten, so they
+ * have no rows in `changes` (the feed's snapshot reads the tasks themselves). Row by row the
+ * trigger costs two function calls and counter updates per task, and the owner's counter row
+ * gets a new version per task in one transaction, which grows worse than linearly (one user's
+ * 4000 / 8000 new tasks in one statement: 3.2 s / 7.8 s): it made the growth to 100k rows take
+ * 83 s, and writing the same rows set-based still doubled it. Every write during the
+ * measurements goes through the trigger.
  */
 async function insertTasks(db, select, parameters) {
   await db.query('BEGIN');
   try {
     await db.query('ALTER TABLE task_rows DISABLE TRIGGER task_rows_record_change');
-    await db.query(
-      `WITH inserted AS (
-         INSERT INTO tasks (${TASK_COLUMNS}) ${select} RETURNING id, user_id, list_id),
-       numbered AS (
-         SELECT i.id, i.user_id, i.list_id,
-                COALESCE(c.seq, 0) + 2 * row_number() OVER (PARTITION BY i.user_id ORDER BY i.id) AS seq
-           FROM inserted i LEFT JOIN change_counters c ON c.user_id = i.user_id),
-       logged AS (
-         INSERT INTO changes (user_id, seq, entity, entity_id, op, event)
-         SELECT user_id, seq - 1, 'task', id, 'upsert', 'task.created' FROM numbered
-         UNION ALL
-         SELECT user_id, seq, 'list', list_id, 'upsert', NULL FROM numbered)
-       INSERT INTO change_counters AS c (user_id, seq)
-       SELECT user_id, max(seq) FROM numbered GROUP BY user_id
-       ON CONFLICT (user_id) DO UPDATE SET seq = EXCLUDED.seq`,
-      parameters,
-    );
+    await db.query(`INSERT INTO tasks (${TASK_COLUMNS}) ${select}`, parameters);
     await db.query('ALTER TABLE task_rows ENABLE TRIGGER task_rows_record_change');
     await db.query('COMMIT');
   } catch (error) {
@@ -160,7 +146,7 @@ export async function createWriterTasks(db, count) {
   await db.query('ANALYZE task_rows');
 }
 
-/** The feed user's tasks (its change log: each one's creation). */
+/** The feed user's tasks (long-standing ones: not in its change log, like every bulk load's). */
 export async function createFeedTasks(db, count) {
   await insertTasks(
     db,
