@@ -906,7 +906,7 @@ function updateReadme(lines) {
 
 /**
  * --against=DIR: this tree's build (A) and DIR's (B) on one scratch database and one dataset,
- * measured in rounds A, B, A, B, ... The machine's speed drifts by ±20% from minute to minute, so
+ * measured in rounds A, B, B, A, ... The machine's speed drifts by ±20% from minute to minute, so
  * two separate runs cannot be compared; alternating rounds share the drift, and CPU time per
  * request does not count the time a server waited for a core. No baseline in this mode.
  */
@@ -1026,14 +1026,18 @@ async function abOnceScenarios(a, b, db, { selected, scaleToken, maxSize }) {
 }
 
 /**
- * Rounds A, B, A, B, ... of one scenario; a round's figure is the server's CPU time over the
+ * Rounds A, B, then B, A, ... of one scenario; a round's figure is the server's CPU time over the
  * responses it sent. Each build warms up before its first round only: the same for both, and the
  * rounds after it find the JIT warm.
  */
 async function alternate(pair, scenario, size, options) {
   const rounds = pair.map(() => []);
   for (let round = 0; round < SETTINGS.rounds; round++) {
-    for (const [i, server] of pair.entries()) {
+    // A, B, then B, A: the build that goes first in a round measured 3-7% more CPU per request in
+    // an A/A run (the same build twice), so each goes first in half the rounds.
+    const order = [...pair.entries()];
+    if (round % 2 === 1) order.reverse();
+    for (const [i, server] of order) {
       if (round === 0 && SETTINGS.warmup > 0)
         await drive({ ...options, base: server.base, duration: SETTINGS.warmup });
       const before = cpuSeconds(server.pid);
