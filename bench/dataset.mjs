@@ -1,11 +1,16 @@
 // Builds the benchmark dataset with set-based SQL (generate_series), never through HTTP, so a
 // million tasks take seconds. Every account shares one real argon2id hash (hashed once).
+// Tasks live in the table task_rows; `tasks` is the view of the live ones (migration
+// 1764200000000), which the inserts go through and VACUUM/ANALYZE cannot name (a view).
 import { hash } from '@node-rs/argon2';
 
 export const PASSWORD = 'bench-password-1';
 export const SCALE_USER = 'bench-scale@bench.local';
 export const WRITER_USER = 'bench-writer@bench.local';
 export const ADMIN_USER = 'bench-admin@bench.local';
+/** The change feed's user (changes-idle, changes-500): its own FEED_USER_TASKS tasks. */
+export const FEED_USER = 'bench-feed@bench.local';
+export const FEED_USER_TASKS = 100_000;
 export const loginEmail = (i) => `bench-login-${i}@bench.local`;
 /** The scale user owns this many of the table's tasks (all of them when the table is smaller). */
 export const SCALE_USER_TASKS = 10_000;
@@ -15,13 +20,17 @@ const FILLER_TASKS_PER_USER = 100;
 const ARGON2ID = 2;
 const HASH_OPTIONS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-/** Users: the scale user, a writer (create/toggle), an admin, login users and task-less fillers. */
+/**
+ * Users: the scale user, a writer (create/toggle), an admin, the feed's user, login users and
+ * task-less fillers.
+ */
 export async function createUsers(db, { loginUsers, fillerUsers }) {
   const passwordHash = await hash(PASSWORD, HASH_OPTIONS);
   await db.query(
     `INSERT INTO users (email, password_hash, name, role)
-     VALUES ($2, $1, 'Scale', 'user'), ($3, $1, 'Writer', 'user'), ($4, $1, 'Admin', 'admin')`,
-    [passwordHash, SCALE_USER, WRITER_USER, ADMIN_USER],
+     VALUES ($2, $1, 'Scale', 'user'), ($3, $1, 'Writer', 'user'), ($4, $1, 'Admin', 'admin'),
+            ($5, $1, 'Feed', 'user')`,
+    [passwordHash, SCALE_USER, WRITER_USER, ADMIN_USER, FEED_USER],
   );
   await db.query(
     `INSERT INTO users (email, password_hash, name, created_at)
@@ -60,6 +69,41 @@ const taskValues = (owner) => `${owner},
   now() - i * interval '1 second', now() - i * interval '1 second'`;
 
 /**
+ * INSERT INTO tasks (TASK_COLUMNS) `select`, set-based, with the change-log trigger
+ * (task_rows_record_change, migration 1764200000000) off for this one transaction: these tasks
+ * are a long-lived account's, whose creation the retention purge has long forgotten, so they
+ * have no rows in `changes` (the feed's snapshot reads the tasks themselves). Row by row the
+ * trigger costs two function calls and counter updates per task, and the owner's counter row
+ * gets a new version per task in one transaction, which grows worse than linearly (one user's
+ * 4000 / 8000 new tasks in one statement: 3.2 s / 7.8 s): it made the growth to 100k rows take
+ * 83 s, and writing the same rows set-based still doubled it. Every write during the
+ * measurements goes through the trigger.
+ */
+async function insertTasks(db, select, parameters) {
+  await db.query('BEGIN');
+  try {
+    await db.query('ALTER TABLE task_rows DISABLE TRIGGER task_rows_record_change');
+    await db.query(`INSERT INTO tasks (${TASK_COLUMNS}) ${select}`, parameters);
+    await db.query('ALTER TABLE task_rows ENABLE TRIGGER task_rows_record_change');
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/** After a bulk load: vacuumed and analyzed (as autovacuum would), and flushed. */
+async function settle(db) {
+  // A production table is vacuumed and analyzed by autovacuum; do it now rather than measure the lag.
+  for (const table of ['task_rows', 'changes', 'change_counters', 'users'])
+    await db.query(`VACUUM ANALYZE ${table}`);
+  // Flush the bulk load now: otherwise the checkpoint it triggers writes hundreds of MB during the
+  // first measurements at this size (GET one at 1M read 64% of baseline in that state, 70-74% at
+  // the other sizes).
+  await db.query('CHECKPOINT');
+}
+
+/**
  * Grows the tasks table to `totalTasks`: first the scale user's share (up to SCALE_USER_TASKS),
  * the rest spread over the filler users. Returns the new total.
  */
@@ -71,41 +115,58 @@ export async function growTasks(db, currentTotal, totalTasks) {
   const scaleHave = rows[0].n;
   const scaleAdd = Math.max(0, Math.min(totalTasks, SCALE_USER_TASKS) - scaleHave);
   if (scaleAdd > 0) {
-    await db.query(
-      `INSERT INTO tasks (${TASK_COLUMNS})
-       SELECT ${taskValues('(SELECT id FROM users WHERE email = $1)')}
+    await insertTasks(
+      db,
+      `SELECT ${taskValues('(SELECT id FROM users WHERE email = $1)')}
          FROM generate_series($2::int + 1, $2::int + $3::int) i`,
       [SCALE_USER, scaleHave, scaleAdd],
     );
   }
   const fillerAdd = totalTasks - currentTotal - scaleAdd;
   if (fillerAdd > 0) {
-    await db.query(
-      `WITH fillers AS (SELECT array_agg(id ORDER BY email) AS ids FROM users WHERE email LIKE 'bench-filler-%')
-       INSERT INTO tasks (${TASK_COLUMNS})
-       SELECT ${taskValues('fillers.ids[1 + i % cardinality(fillers.ids)]')}
-         FROM fillers, generate_series($1::int + 1, $1::int + $2::int) i`,
+    await insertTasks(
+      db,
+      `SELECT ${taskValues('fillers.ids[1 + i % cardinality(fillers.ids)]')}
+         FROM (SELECT array_agg(id ORDER BY email) AS ids FROM users WHERE email LIKE 'bench-filler-%') fillers,
+              generate_series($1::int + 1, $1::int + $2::int) i`,
       [currentTotal, fillerAdd],
     );
   }
-  // A production table is vacuumed and analyzed by autovacuum; do it now rather than measure the lag.
-  await db.query('VACUUM ANALYZE tasks');
-  await db.query('VACUUM ANALYZE users');
-  // Flush the bulk load now: otherwise the checkpoint it triggers writes hundreds of MB during the
-  // first measurements at this size (GET one at 1M read 64% of baseline in that state, 70-74% at
-  // the other sizes).
-  await db.query('CHECKPOINT');
+  await settle(db);
   return totalTasks;
 }
 
 /** The writer's own tasks, toggled by the toggle scenario. */
 export async function createWriterTasks(db, count) {
-  await db.query(
-    `INSERT INTO tasks (${TASK_COLUMNS})
-     SELECT ${taskValues('(SELECT id FROM users WHERE email = $1)')} FROM generate_series(1, $2::int) i`,
+  await insertTasks(
+    db,
+    `SELECT ${taskValues('(SELECT id FROM users WHERE email = $1)')} FROM generate_series(1, $2::int) i`,
     [WRITER_USER, count],
   );
-  await db.query('ANALYZE tasks');
+  await db.query('ANALYZE task_rows');
+}
+
+/** The feed user's tasks (long-standing ones: not in its change log, like every bulk load's). */
+export async function createFeedTasks(db, count) {
+  await insertTasks(
+    db,
+    `SELECT ${taskValues('(SELECT id FROM users WHERE email = $1)')} FROM generate_series(1, $2::int) i`,
+    [FEED_USER, count],
+  );
+  await settle(db);
+}
+
+/**
+ * One edit (a new title) of each of `count` of the feed user's tasks, through the API's trigger:
+ * `count` task changes in its log.
+ */
+export async function editFeedTasks(db, count) {
+  return db.query(
+    `UPDATE tasks SET title = title || ' (edited)', version = version + 1, updated_at = now()
+      WHERE id IN (SELECT t.id FROM tasks t JOIN users u ON u.id = t.user_id
+                    WHERE u.email = $1 ORDER BY md5(t.id::text) LIMIT $2)`,
+    [FEED_USER, count],
+  );
 }
 
 /** A sample of a user's task ids, for requests that each pick one at random. */
