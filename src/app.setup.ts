@@ -117,10 +117,7 @@ function configureHttp(app: NestFastifyApplication) {
   fastify.addHook('preSerialization', (request, reply, payload, done) =>
     done(null, writeResponseHeaders(request, reply, payload)),
   );
-  // A 304 (If-None-Match) has no body: what the serializer made of the handler's answer goes.
-  fastify.addHook('onSend', (_request, reply, payload, done) =>
-    done(null, reply.statusCode === 304 ? null : payload),
-  );
+
   // JSON only; an empty body is "no body" (a bodiless PATCH .../complete toggles), not an error.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser(

@@ -43,6 +43,8 @@ export function writeResponseHeaders(
   }
   if (payload instanceof WithHeaders) {
     if (payload.status !== undefined) reply.status(payload.status);
+    // A 304 (If-None-Match) has no body. (An onSend hook dropping it would cost every request.)
+    if (payload.status === 304) reply.serializer(() => '');
     reply.headers(payload.headers);
     return payload.body;
   }
