@@ -35,9 +35,6 @@ export const REDACTED_PATHS = [
   'access_token',
   'refresh_token',
   'token',
-  // A webhook's signing secret, shown once in the create answer.
-  '*.secret',
-  'secret',
 ];
 
 const ROOT_LOGGER = Symbol('ROOT_LOGGER');
