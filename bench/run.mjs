@@ -9,6 +9,7 @@
 // rounds) and writes bench/results/ab.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as httpCreateServer } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -266,7 +267,9 @@ async function checkSameWrites(api, baseline, db, token, writes) {
   const { rows } = await db.query('SELECT id FROM users WHERE email = $1', [dataset.WRITER_USER]);
   const userId = rows[0].id;
   const counter = async () => {
-    const { rows } = await db.query('SELECT seq FROM change_counters WHERE user_id = $1', [userId]);
+    const { rows } = await db.query('SELECT max(seq) AS seq FROM changes WHERE user_id = $1', [
+      userId,
+    ]);
     return Number(rows[0]?.seq ?? 0);
   };
   const differ = (what) => {
@@ -455,6 +458,9 @@ const serverEnv = (databaseUrl) => ({
   AUTH_RATE_LIMIT: '1000000',
   LOGIN_MAX_FAILURES_PER_IP: '1000000',
   LOGIN_MAX_FAILURES_PER_EMAIL: '1000000',
+  // The webhook scenario's receiver listens on plain http on loopback.
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOW_PRIVATE: 'true',
 });
 
 /** The scenarios measured at every size: a random one of the user's tasks, the first page. */
@@ -590,6 +596,8 @@ async function main() {
             await measure(server, scenario, undefined, writes[scenario]);
         }
       }
+      if (runs('create-webhook'))
+        await measureWebhook(api, writerToken, writes.create, measure, notes);
       if (runs('deep-page')) {
         const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
         if (deep.missing)
@@ -649,6 +657,60 @@ async function main() {
     await dropScratchDatabase(scratch, servers);
   }
   return report({ rows, notes, soak, profiles, started, load });
+}
+
+/**
+ * Issue 16: the API's create throughput with one active webhook subscribed (to a receiver in
+ * this process that answers 204) against the same run with it inactive, in alternating rounds.
+ * Delivery runs on the job queue, off the request path; the receiver counts what arrived.
+ */
+async function measureWebhook(api, token, create, measure, notes) {
+  let received = 0;
+  const receiver = await new Promise((done) => {
+    const server = httpCreateServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        received++;
+        response.statusCode = 204;
+        response.end();
+      });
+    }).listen(0, '127.0.0.1', () => done(server));
+  });
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const call = (method, path, body) =>
+    fetch(api.base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const made = await call('POST', '/api/me/webhooks', { url, events: ['task.created'] });
+  if (made.status !== 201)
+    throw new Error(`create-webhook: POST /webhooks answered ${made.status}`);
+  const { id } = await made.json();
+  const off = [];
+  const on = [];
+  try {
+    for (let round = 0; round < SETTINGS.rounds; round++) {
+      await call('PATCH', `/api/me/webhooks/${id}`, { active: false });
+      off.push(await measure(api, 'create, webhook inactive', undefined, create, 'no baseline'));
+      await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
+      on.push(await measure(api, 'create, 1 webhook', undefined, create, 'no baseline'));
+    }
+    // Let the queue catch up, then see what arrived.
+    const created = on.reduce((sum, result) => sum + result.requests, 0);
+    for (let waited = 0; received < created && waited < 120_000; waited += 500) await sleep(500);
+    const best = (results) => Math.max(...results.map((result) => result.rps));
+    const ratio = (100 * best(on)) / best(off);
+    notes.push(
+      `Webhooks: create with one active webhook subscribed ran at ${ratio.toFixed(0)}% of the same create with it inactive (best rounds, ${best(on).toFixed(0)} vs ${best(off).toFixed(0)} req/s); the receiver had ${received} deliveries for the ${created} measured creates of the active rounds (their warm-ups make more) when the bench went on.`,
+    );
+    log(
+      `create with one webhook: ${ratio.toFixed(0)}% of create without; ${received}/${created} delivered`,
+    );
+  } finally {
+    await call('DELETE', `/api/me/webhooks/${id}`);
+    receiver.close();
+  }
 }
 
 /** 16 logins at once (argon2id each) while one connection measures /health/live. */
