@@ -93,9 +93,11 @@ export class ChangesService implements OnModuleInit {
     const page = latest.slice(0, limit);
     const ids = (entity: ChangedEntity) =>
       page.filter((c) => c.entity === entity && c.op === 'upsert').map((c) => c.entityId);
+    const [taskIds, listIds] = [ids('task'), ids('list')];
+    // A quiet poll (the common case) reads nothing more.
     const [tasks, lists] = await Promise.all([
-      this.tasks.findMany(tx, ownerId, ids('task')),
-      this.lists.findMany(tx, ownerId, ids('list')),
+      taskIds.length ? this.tasks.findMany(tx, ownerId, taskIds) : [],
+      listIds.length ? this.lists.findMany(tx, ownerId, listIds) : [],
     ]);
     const data = new Map<string, ChangeResponse['data']>([
       ...tasks.map((task) => [task.id, toTaskResponse(task)] as const),
