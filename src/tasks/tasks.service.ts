@@ -241,7 +241,13 @@ export class TasksService {
         throw invalid('list_id', 'a subtask is in its parent’s list: move it with parent_id');
       const lists = [...new Set([listId, ...(task ? [task.listId] : [])])];
       const locked = await this.tasks.lockLists(tx, ownerId, lists);
-      if (!locked.includes(listId)) throw invalid('list_id', 'list_id must be one of your lists');
+      if (!locked.includes(listId)) {
+        if (to.listId !== undefined) throw invalid('list_id', 'list_id must be one of your lists');
+        // A list the caller did not name went meanwhile (deleted, its tasks to the trash): the
+        // task's own (tried again, the task is found in the trash: 404), or the parent's.
+        if (task) throw new LostRace();
+        throw invalid('parent_id', 'parent_id must be one of your top-level tasks');
+      }
       // The parent as it is now that its list is locked: it may have moved or gained a parent.
       if (parentId) {
         const now = await this.parentFor(tx, ownerId, task, parentId);
