@@ -1,19 +1,14 @@
 import type { Test } from 'supertest';
-import { createTask, expectProblem, Registered, registerUser } from './support/builders';
+import {
+  createTask,
+  expectProblem,
+  LIST_FIELDS as SHARED_LIST_FIELDS,
+  Registered,
+  registerUser,
+} from './support/builders';
 import { createTestApp, TestApp } from './support/test-app';
 
-const LIST_FIELDS = [
-  'id',
-  'user_id',
-  'name',
-  'color',
-  'position',
-  'is_default',
-  'task_count',
-  'pending_count',
-  'created_at',
-  'updated_at',
-].sort();
+const LIST_FIELDS = [...SHARED_LIST_FIELDS].sort();
 
 describe('Lists', () => {
   let t: TestApp;
