@@ -79,13 +79,18 @@ export class AdminUsersRepository {
     return db.one<AdminUserRow>(`SELECT ${ADMIN_USER_COLUMNS} FROM users u WHERE u.id = $1`, [id]);
   }
 
-  /** Every admin row, locked in id order so that concurrent changes queue instead of deadlocking. */
-  lockAdmins(tx: SqlExecutor): Promise<{ id: string; banned: boolean }[]> {
-    return tx.rows(`SELECT id, banned FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`);
-  }
-
-  lockTarget(tx: SqlExecutor, id: string): Promise<AdminTarget | undefined> {
-    return tx.one(`SELECT id, email, role, banned FROM users WHERE id = $1 FOR UPDATE`, [id]);
+  /**
+   * Every admin row and the target's, locked by one statement in id order. One statement
+   * matters: under READ COMMITTED a row that stopped matching while we waited for it stays
+   * locked though not returned, so locking the target in a second statement could take its lock
+   * out of id order and deadlock against a change that waits on a row we hold.
+   */
+  lockAdminsAndTarget(tx: SqlExecutor, targetId: string): Promise<AdminTarget[]> {
+    return tx.rows(
+      `SELECT id, email, role, banned FROM users
+        WHERE role = 'admin' OR id = $1 ORDER BY id FOR UPDATE`,
+      [targetId],
+    );
   }
 
   async setRole(tx: SqlExecutor, id: string, role: Role): Promise<void> {

@@ -113,7 +113,7 @@ export class AdminUsersService {
   }
 
   /**
-   * Locks every admin row, then re-checks inside the lock that the caller is still an active
+   * Locks every admin row (and the target's), then re-checks inside the lock that the caller is still an active
    * admin: of two admins demoting each other at once, the second finds it is no longer one.
    */
   private inAdminTransaction<T>(
@@ -122,10 +122,12 @@ export class AdminUsersService {
     work: (tx: SqlExecutor, target: AdminTarget, activeAdmins: string[]) => Promise<T>,
   ): Promise<T> {
     return this.sql.transaction(async (tx) => {
-      const admins = await this.users.lockAdmins(tx);
-      const activeAdmins = admins.filter((admin) => !admin.banned).map((admin) => admin.id);
+      const locked = await this.users.lockAdminsAndTarget(tx, targetId);
+      const activeAdmins = locked
+        .filter((user) => user.role === 'admin' && !user.banned)
+        .map((admin) => admin.id);
       if (!activeAdmins.includes(actorId)) throw forbidden('You are no longer an admin.');
-      const target = await this.users.lockTarget(tx, targetId);
+      const target = locked.find((user) => user.id === targetId);
       if (!target) throw userNotFound();
       return work(tx, target, activeAdmins);
     });

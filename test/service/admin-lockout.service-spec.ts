@@ -108,7 +108,8 @@ describe('AdminUsersService: nobody is locked out of administration', () => {
   });
 
   describe('admins acting on each other at the same moment', () => {
-    const rounds = ACTIONS.flatMap((action) => [1, 2, 3].map((round) => [action, round] as const));
+    const ROUNDS = Array.from({ length: Number(process.env.LOCKOUT_ROUNDS ?? 3) }, (_, i) => i + 1);
+    const rounds = ACTIONS.flatMap((action) => ROUNDS.map((round) => [action, round] as const));
 
     it.each(rounds)('two admins, %s each other, round %i: exactly one wins', async (action) => {
       const { admins } = await setUp(2);
@@ -125,8 +126,9 @@ describe('AdminUsersService: nobody is locked out of administration', () => {
       expect(await auditCount()).toBe(1);
     });
 
-    it.each(ACTIONS)(
-      'three admins, each %s both others at once: one admin remains',
+    // Rounds, because a lock taken out of order deadlocks only in some interleavings.
+    it.each(rounds)(
+      'three admins, each %s both others at once, round %i: one admin remains',
       async (action) => {
         const { admins } = await setUp(3);
         const pairs = admins.flatMap((actor) =>
