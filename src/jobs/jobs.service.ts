@@ -46,13 +46,13 @@ const CONSUMER_QUEUE = {
 } as const;
 /** Per instance: this many workers, each taking up to this many jobs at a time. */
 const CONSUMER_WORKERS = 2;
-const CONSUMER_BATCH = 5;
+const CONSUMER_BATCH = 10;
 /** A consumer's jobs want to start soon after they are due (a webhook delivery). */
 const CONSUMER_POLLING_SECONDS = 1;
 
 interface Consumer {
   name: string;
-  handle: (data: unknown) => Promise<void>;
+  handle: (data: unknown[]) => Promise<void>;
   registered?: Promise<void>;
 }
 
@@ -102,10 +102,11 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Handles every job of the queue `name` (whoever made it): `handle` gets its data; a handler
-   * that throws has its job retried (up to 5 times, backing off). Several at once per instance.
+   * Handles every job of the queue `name` (whoever made it): `handle` gets the data of a batch of
+   * them (up to CONSUMER_BATCH), so it can do its database work once per batch; when it throws,
+   * the whole batch is retried (up to 5 times, backing off). Several batches at once per instance.
    */
-  consume(name: string, handle: (data: unknown) => Promise<void>): void {
+  consume(name: string, handle: (data: unknown[]) => Promise<void>): void {
     assertJobName(name);
     if (this.consumers.has(name)) throw new Error(`Queue ${name} is consumed twice`);
     const consumer: Consumer = { name, handle };
@@ -187,12 +188,13 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
         pollingIntervalSeconds: CONSUMER_POLLING_SECONDS,
       };
       for (let worker = 0; worker < CONSUMER_WORKERS; worker++) {
-        await boss.work(consumer.name, options, async (jobs) => {
+        const id: string = await boss.work(consumer.name, options, async (jobs) => {
           if (this.stopping) throw new Error('the instance was shutting down');
-          const results = await Promise.allSettled(jobs.map((job) => consumer.handle(job.data)));
-          const failed = results.find((result) => result.status === 'rejected');
-          // The batch's jobs are retried together: handlers must be safe to run again.
-          if (failed) throw (failed as PromiseRejectedResult).reason;
+          // pg-boss waits the polling interval after every batch, found jobs or not: a full
+          // batch means more are waiting, so the worker fetches again at once (else a backlog
+          // drains at workers x batch per second).
+          if (jobs.length === CONSUMER_BATCH) boss.notifyWorker(id);
+          await consumer.handle(jobs.map((job) => job.data));
         });
       }
     })());

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { JobsService } from '../jobs/jobs.service';
-import { sendDelivery } from './webhook-sender';
+import { sendDelivery, type AttemptResult } from './webhook-sender';
 import { WebhookSecrets } from './webhook-secrets';
 import { targetRules } from './webhooks.service';
-import { WebhooksRepository } from './webhooks.repository';
+import { WebhooksRepository, type ClaimedAttempt, type FinalOutcome } from './webhooks.repository';
 
 /** The queue of delivery attempts (its jobs are inserted by schedule_webhook_attempt, in SQL). */
 export const WEBHOOK_DELIVERY_QUEUE = 'webhooks.deliver';
@@ -33,35 +33,57 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.jobs.consume(WEBHOOK_DELIVERY_QUEUE, (data) =>
-      this.attempt((data as { deliveryId: string }).deliveryId),
+    this.jobs.consume(WEBHOOK_DELIVERY_QUEUE, (batch) =>
+      this.attempt(batch.map((data) => (data as { deliveryId: string }).deliveryId)),
     );
   }
 
-  async attempt(deliveryId: string): Promise<void> {
-    const claimed = await this.webhooks.claim(deliveryId);
-    if (!claimed) return;
-    const body = JSON.stringify(claimed.payload);
-    const result = await sendDelivery(
-      claimed.url,
-      this.secrets.open(claimed.secret),
-      claimed.eventId,
-      body,
-      targetRules(this.config),
-    );
-    const outcome = { responseStatus: result.status, error: result.error };
-    if (result.ok) {
-      await this.webhooks.finish(claimed.id, { status: 'succeeded', ...outcome });
-      return;
+  /** One attempt of each delivery: claimed together, sent side by side, recorded together. */
+  async attempt(deliveryIds: string[]): Promise<void> {
+    const claimed = await this.webhooks.claim(deliveryIds);
+    const results = await Promise.all(claimed.map((attempt) => this.send(attempt)));
+    const done: FinalOutcome[] = [];
+    const failed: FinalOutcome[] = [];
+    const retries: Promise<void>[] = [];
+    claimed.forEach((attempt, i) => {
+      const result = results[i];
+      const outcome = { id: attempt.id, responseStatus: result.status, error: result.error };
+      if (result.ok) {
+        done.push({ ...outcome, status: 'succeeded' });
+        return;
+      }
+      this.logger.warn(
+        `delivery ${attempt.id} attempt ${attempt.attempts} to webhook ${attempt.webhookId} failed: ${result.error}`,
+      );
+      if (result.refused || attempt.attempts >= MAX_ATTEMPTS) {
+        failed.push({ ...outcome, status: 'failed' });
+        return;
+      }
+      const delay = this.config.webhookRetryBaseMs * 2 ** (attempt.attempts - 1);
+      retries.push(this.webhooks.retryLater(attempt.id, outcome, delay));
+    });
+    const webhooksFailed = claimed
+      .filter((attempt) => failed.some((outcome) => outcome.id === attempt.id))
+      .map((attempt) => attempt.webhookId);
+    await Promise.all([
+      done.length ? this.webhooks.finish(done) : undefined,
+      failed.length ? this.webhooks.failForGood(failed, webhooksFailed) : undefined,
+      ...retries,
+    ]);
+  }
+
+  /** The POST; an unexpected error is a failed attempt like any other (retried), not the batch's. */
+  private async send(attempt: ClaimedAttempt): Promise<AttemptResult> {
+    try {
+      return await sendDelivery(
+        attempt.url,
+        this.secrets.open(attempt.secret),
+        attempt.eventId,
+        JSON.stringify(attempt.payload),
+        targetRules(this.config),
+      );
+    } catch (error) {
+      return { ok: false, status: null, error: `could not deliver: ${(error as Error).message}` };
     }
-    this.logger.warn(
-      `delivery ${claimed.id} attempt ${claimed.attempts} to webhook ${claimed.webhookId} failed: ${result.error}`,
-    );
-    if (result.refused || claimed.attempts >= MAX_ATTEMPTS) {
-      await this.webhooks.finish(claimed.id, { status: 'failed', ...outcome }, claimed.webhookId);
-      return;
-    }
-    const delay = this.config.webhookRetryBaseMs * 2 ** (claimed.attempts - 1);
-    await this.webhooks.retryLater(claimed.id, outcome, delay);
   }
 }

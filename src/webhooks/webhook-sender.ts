@@ -2,7 +2,12 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { resolveTarget, TargetRefused, type TargetRules } from './webhook-targets';
+import {
+  resolveTarget,
+  TargetRefused,
+  TargetUnresolved,
+  type TargetRules,
+} from './webhook-targets';
 
 /** A delivery attempt's answer must come within this, or it failed. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
@@ -34,7 +39,12 @@ export async function sendDelivery(
     pinned = await resolveTarget(url, rules);
   } catch (error) {
     if (error instanceof TargetRefused)
-      return { ok: false, status: null, error: error.message, refused: true };
+      return {
+        ok: false,
+        status: null,
+        error: error.message,
+        refused: !(error instanceof TargetUnresolved),
+      };
     throw error;
   }
   const timestamp = new Date();

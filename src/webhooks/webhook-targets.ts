@@ -11,6 +11,9 @@ export interface TargetRules {
 /** Why a target is refused, worded for a 400 at create/update and for a delivery's error. */
 export class TargetRefused extends Error {}
 
+/** A host that does not resolve now: refused at create or update, retried at delivery (DNS can fail for a while). */
+export class TargetUnresolved extends TargetRefused {}
+
 /** One address a host name resolved to. */
 export interface ResolvedAddress {
   address: string;
@@ -54,7 +57,7 @@ export async function resolveTarget(url: URL, rules: TargetRules): Promise<Resol
     try {
       addresses = (await lookup(host, { all: true })) as ResolvedAddress[];
     } catch {
-      throw new TargetRefused(`url's host ${host} does not resolve`);
+      throw new TargetUnresolved(`url's host ${host} does not resolve`);
     }
   }
   if (!rules.allowPrivate) {

@@ -37,6 +37,14 @@ export interface ClaimedAttempt {
   secret: Buffer;
 }
 
+/** An attempt's outcome when no attempt follows it. */
+export interface FinalOutcome {
+  id: string;
+  status: 'succeeded' | 'failed';
+  responseStatus?: number | null;
+  error?: string | null;
+}
+
 const WEBHOOK_COLUMNS = 'id, user_id, url, events, description, active, created_at, updated_at';
 
 const webhookFromRow = (row: RawRow): WebhookRecord => ({
@@ -200,60 +208,71 @@ export class WebhooksRepository {
   }
 
   /**
-   * Claims the delivery's next attempt for this worker: it must be pending, due, and not held
-   * by another worker (a claim lapses after CLAIM_SECONDS, so a worker that died frees it).
-   * Undefined when there is nothing to send (done, or another worker has it).
+   * Claims the next attempt of each delivery for this worker, in one statement: it must be
+   * pending, due, and not held by another worker (a claim lapses after CLAIM_SECONDS, so a worker
+   * that died frees it). Deliveries with nothing to send (done, or another worker has them) are
+   * left out; those of an inactive webhook are failed instead.
    */
-  async claim(deliveryId: string): Promise<ClaimedAttempt | undefined> {
-    const row = await this.sql.one<RawRow>(
+  async claim(deliveryIds: string[]): Promise<ClaimedAttempt[]> {
+    const rows = await this.sql.rows<RawRow>(
       `UPDATE webhook_deliveries d
           SET attempts = d.attempts + 1, claimed_until = now() + make_interval(secs => $2)
          FROM webhooks w
-        WHERE d.id = $1 AND w.id = d.webhook_id AND d.status = 'pending'
+        WHERE d.id = ANY ($1::uuid[]) AND w.id = d.webhook_id AND d.status = 'pending'
           AND d.next_attempt_at <= now() + interval '1 second'
           AND (d.claimed_until IS NULL OR d.claimed_until < now())
         RETURNING d.id, d.webhook_id, d.event_id, d.payload, d.attempts, w.url, w.secret, w.active`,
-      [deliveryId, CLAIM_SECONDS],
+      [deliveryIds, CLAIM_SECONDS],
     );
-    if (!row) return undefined;
-    if (!row.active) {
-      await this.finish(row.id as string, { status: 'failed', error: 'the webhook is inactive' });
-      return undefined;
-    }
-    return {
-      id: row.id as string,
-      webhookId: row.webhook_id as string,
-      eventId: row.event_id as string,
-      payload: row.payload,
-      attempts: row.attempts as number,
-      url: row.url as string,
-      secret: row.secret as Buffer,
-    };
+    const inactive = rows.filter((row) => !row.active);
+    if (inactive.length)
+      await this.finish(
+        inactive.map((row) => ({
+          id: row.id as string,
+          status: 'failed',
+          error: 'the webhook is inactive',
+        })),
+      );
+    return rows
+      .filter((row) => row.active)
+      .map((row) => ({
+        id: row.id as string,
+        webhookId: row.webhook_id as string,
+        eventId: row.event_id as string,
+        payload: row.payload,
+        attempts: row.attempts as number,
+        url: row.url as string,
+        secret: row.secret as Buffer,
+      }));
   }
 
-  /** Records the attempt's outcome: succeeded or failed for good. */
-  async finish(
-    deliveryId: string,
-    outcome: {
-      status: 'succeeded' | 'failed';
-      responseStatus?: number | null;
-      error?: string | null;
-    },
-    deactivate?: string,
-  ): Promise<void> {
-    await this.sql.transaction(async (tx) => {
+  /** Records the outcomes of attempts that no attempt follows, in one statement. */
+  async finish(outcomes: FinalOutcome[], db: SqlExecutor = this.sql): Promise<void> {
+    await db.execute(
+      `UPDATE webhook_deliveries d
+          SET status = o.status, response_status = o.response_status, error = o.error,
+              claimed_until = NULL, next_attempt_at = NULL,
+              delivered_at = CASE WHEN o.status = 'succeeded' THEN now() END
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[])
+              AS o (id, status, response_status, error)
+        WHERE d.id = o.id`,
+      [
+        outcomes.map((outcome) => outcome.id),
+        outcomes.map((outcome) => outcome.status),
+        outcomes.map((outcome) => outcome.responseStatus ?? null),
+        outcomes.map((outcome) => outcome.error ?? null),
+      ],
+    );
+  }
+
+  /** Deliveries failed for good, and their webhooks made inactive, together. */
+  failForGood(outcomes: FinalOutcome[], webhookIds: string[]): Promise<void> {
+    return this.sql.transaction(async (tx) => {
+      await this.finish(outcomes, tx);
       await tx.execute(
-        `UPDATE webhook_deliveries
-            SET status = $2, response_status = $3, error = $4, claimed_until = NULL,
-                next_attempt_at = NULL,
-                delivered_at = CASE WHEN $2 = 'succeeded' THEN now() END
-          WHERE id = $1`,
-        [deliveryId, outcome.status, outcome.responseStatus ?? null, outcome.error ?? null],
+        `UPDATE webhooks SET active = false, updated_at = now() WHERE id = ANY ($1::uuid[])`,
+        [webhookIds],
       );
-      if (deactivate)
-        await tx.execute(`UPDATE webhooks SET active = false, updated_at = now() WHERE id = $1`, [
-          deactivate,
-        ]);
     });
   }
 

@@ -6,14 +6,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - `webhooks`: a user's subscriptions. `secret` is the signing secret encrypted with AES-256-GCM
  *   under a key derived from JWT_SECRET (webhooks/webhook-secrets.ts): needed in clear to sign,
  *   so it cannot be hashed.
- * - Events are made from the change log's rows as record_change writes them, at the commit of
- *   the change: a rolled-back change makes none, a committed one has its deliveries and their
- *   jobs in the same commit (nothing lost to a crash). One event per object per transaction: a
- *   second change of the same object in one transaction (a PATCH that moves a task and completes
- *   it) keeps the event that says most (created > deleted > restored > completed > updated),
- *   its deliveries replacing the first's.
- * * - `webhook_deliveries`: one per event and matching active webhook, with the body (`payload`,
- *   built once so every retry sends the same bytes) and its attempts. Each attempt is a job of
+ * - Events are made by record_change, as the change log's deferred triggers record each change
+ *   at the commit: a rolled-back change makes none, a committed one has its deliveries and their
+ *   jobs in the same commit (nothing lost to a crash). They are made before the change takes the
+ *   owner's counter lock: a user's commits queue on that lock, so work done under it is paid
+ *   once per write in a row, where work done before it runs side by side. One event per object
+ *   per transaction: a second change of the same object in one transaction (a PATCH that moves a
+ *   task and completes it) keeps the event that says most (created > deleted > restored >
+ *   completed > updated), its deliveries replacing the first's.
+ * - `webhook_deliveries`: one per event and matching active webhook, with the body (`payload`,
+ *   built once so every retry sends the same bytes), the task or list it is about (`entity_id`,
+ *   NULL for a test ping) and its attempts. Each attempt is a job of
  *   the pg-boss queue `webhooks.deliver`, inserted by SQL (pg-boss supports raw inserts) in the
  *   same transaction; `claimed_until` keeps two workers from sending one attempt at once.
  */
@@ -39,7 +42,7 @@ export class Webhooks1764300000000 implements MigrationInterface {
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         webhook_id uuid NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
         user_id uuid NOT NULL,
-        change_seq bigint,
+        entity_id uuid,
         event_id uuid NOT NULL,
         type text NOT NULL,
         payload jsonb NOT NULL,
@@ -56,7 +59,7 @@ export class Webhooks1764300000000 implements MigrationInterface {
       `CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, created_at, id)`,
     );
     await db.query(
-      `CREATE INDEX webhook_deliveries_change_idx ON webhook_deliveries (user_id, change_seq)`,
+      `CREATE INDEX webhook_deliveries_entity_idx ON webhook_deliveries (user_id, entity_id)`,
     );
     // The merge of a transaction's changes of one object looks its earlier change up by id.
     await db.query(`CREATE INDEX changes_entity_idx ON changes (user_id, entity_id, seq)`);
@@ -106,18 +109,29 @@ export class Webhooks1764300000000 implements MigrationInterface {
       END
       $$`);
     // The event's deliveries: one per matching active webhook of the owner, each with its job.
+    // A later change of the same object in the same transaction makes them again only when its
+    // event says more, replacing the earlier ones. Runs before the change is numbered (below).
     await db.query(`
-      CREATE FUNCTION fan_out_event(
-          p_user uuid, p_seq bigint, p_entity text, p_entity_id uuid, p_op text, p_event text)
+      CREATE FUNCTION make_event(
+          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
         RETURNS void LANGUAGE plpgsql AS $$
       DECLARE
+        earlier_event text;
         data jsonb;
         delivery uuid;
         event_id uuid := gen_random_uuid();
       BEGIN
-        IF NOT EXISTS (SELECT 1 FROM webhooks WHERE user_id = p_user AND active
-                         AND (p_event = ANY (events) OR '*' = ANY (events))) THEN
+        IF NOT EXISTS (SELECT 1 FROM webhooks WHERE user_id = p_user AND active) THEN
           RETURN;
+        END IF;
+        SELECT event INTO earlier_event FROM changes
+         WHERE user_id = p_user AND entity_id = p_entity_id AND entity = p_entity
+           AND event IS NOT NULL AND xmin = pg_current_xact_id()::xid
+         ORDER BY seq DESC LIMIT 1;
+        IF FOUND THEN
+          IF event_rank(p_event) <= event_rank(earlier_event) THEN RETURN; END IF;
+          DELETE FROM webhook_deliveries
+           WHERE user_id = p_user AND entity_id = p_entity_id AND xmin = pg_current_xact_id()::xid;
         END IF;
         IF p_op = 'delete' THEN
           data := jsonb_build_object('id', p_entity_id);
@@ -127,8 +141,8 @@ export class Webhooks1764300000000 implements MigrationInterface {
           SELECT list_json(l) INTO data FROM lists l WHERE l.id = p_entity_id;
         END IF;
         FOR delivery IN
-          INSERT INTO webhook_deliveries (webhook_id, user_id, change_seq, event_id, type, payload)
-          SELECT w.id, p_user, p_seq, event_id, p_event,
+          INSERT INTO webhook_deliveries (webhook_id, user_id, entity_id, event_id, type, payload)
+          SELECT w.id, p_user, p_entity_id, event_id, p_event,
                  jsonb_build_object('type', p_event, 'timestamp', api_time(now()), 'data', data)
             FROM webhooks w
            WHERE w.user_id = p_user AND w.active
@@ -139,40 +153,27 @@ export class Webhooks1764300000000 implements MigrationInterface {
         END LOOP;
       END
       $$`);
-    // Each change row with an event (written at commit by record_change) makes its deliveries;
-    // a later change of the same object in the same transaction makes them again only when its
-    // event says more, replacing the earlier ones.
+    // record_change (migration 1764200000000) becomes: the event, then the numbered change.
     await db.query(`
-      CREATE FUNCTION change_makes_event() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE
-        earlier_seq bigint;
-        earlier_event text;
+      ALTER FUNCTION record_change(uuid, text, uuid, text, text) RENAME TO record_numbered_change`);
+    await db.query(`
+      CREATE FUNCTION record_change(
+          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
+        RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.event IS NULL OR NOT EXISTS (
-          SELECT 1 FROM webhooks WHERE user_id = NEW.user_id AND active) THEN
-          RETURN NULL;
+        IF p_event IS NOT NULL THEN
+          PERFORM make_event(p_user, p_entity, p_entity_id, p_op, p_event);
         END IF;
-        SELECT seq, event INTO earlier_seq, earlier_event FROM changes
-         WHERE user_id = NEW.user_id AND entity_id = NEW.entity_id AND entity = NEW.entity
-           AND seq < NEW.seq AND event IS NOT NULL AND xmin = pg_current_xact_id()::xid
-         ORDER BY seq DESC LIMIT 1;
-        IF FOUND THEN
-          IF event_rank(NEW.event) <= event_rank(earlier_event) THEN RETURN NULL; END IF;
-          DELETE FROM webhook_deliveries WHERE user_id = NEW.user_id AND change_seq = earlier_seq;
-        END IF;
-        PERFORM fan_out_event(NEW.user_id, NEW.seq, NEW.entity, NEW.entity_id, NEW.op, NEW.event);
-        RETURN NULL;
+        PERFORM record_numbered_change(p_user, p_entity, p_entity_id, p_op, p_event);
       END
       $$`);
-    await db.query(`
-      CREATE TRIGGER changes_make_events AFTER INSERT ON changes
-        FOR EACH ROW EXECUTE FUNCTION change_makes_event()`);
   }
 
   async down(db: QueryRunner): Promise<void> {
-    await db.query(`DROP TRIGGER changes_make_events ON changes`);
-    await db.query(`DROP FUNCTION change_makes_event()`);
-    await db.query(`DROP FUNCTION fan_out_event(uuid, bigint, text, uuid, text, text)`);
+    await db.query(`DROP FUNCTION record_change(uuid, text, uuid, text, text)`);
+    await db.query(`
+      ALTER FUNCTION record_numbered_change(uuid, text, uuid, text, text) RENAME TO record_change`);
+    await db.query(`DROP FUNCTION make_event(uuid, text, uuid, text, text)`);
     await db.query(`DROP FUNCTION schedule_webhook_attempt(uuid, timestamptz)`);
     await db.query(`DROP FUNCTION event_rank(text), list_json(lists), task_json(task_rows)`);
     await db.query(`DROP FUNCTION api_time(timestamptz)`);
