@@ -16,6 +16,10 @@ export class WithHeaders<T> {
   ) {}
 }
 
+/** 304 Not Modified: the headers of the answer the caller already holds, and no body. */
+export const notModifiedAnswer = <T>(headers: Record<string, string>): WithHeaders<T> =>
+  new WithHeaders(undefined as T, headers, 304);
+
 /** One page of a list: sent as the JSON array, with X-Total-Count and Link written from it. */
 export class PageOf<T> {
   constructor(

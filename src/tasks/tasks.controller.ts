@@ -21,7 +21,7 @@ import {
 import { notModified, parseIfMatch } from '../common/if-match';
 import { ListRoute } from '../common/list-route.decorator';
 import { PageQuery } from '../common/paging';
-import { PageOf, WithHeaders } from '../common/response';
+import { notModifiedAnswer, PageOf, type WithHeaders } from '../common/response';
 import type { SqlExecutor } from '../database/sql';
 import {
   ClearCompletedQuery,
@@ -151,7 +151,7 @@ export class TasksController {
   ): TaskAnswer {
     const answer = taggedTask(await this.tasks.get(user.id, id));
     return notModified(ifNoneMatch, answer.headers.etag)
-      ? new WithHeaders(undefined as unknown as TaskResponse, answer.headers, 304)
+      ? notModifiedAnswer<TaskResponse>(answer.headers)
       : answer;
   }
 

@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { LimitParam } from '../../common/paging';
 import { ListResponse } from '../../lists/dto/list.dto';
 import { TaskResponse } from '../../tasks/dto/task.dto';
-
-const LIMIT_MESSAGE = 'limit must be an integer from 1 to 1000';
 
 export class ChangesQuery {
   @ApiPropertyOptional({
@@ -17,14 +15,7 @@ export class ChangesQuery {
   @IsString({ message: 'since must be given once, as a string' })
   since?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 500 })
-  @IsOptional()
-  @Transform(({ value }) =>
-    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
-  )
-  @IsInt({ message: LIMIT_MESSAGE })
-  @Min(1, { message: LIMIT_MESSAGE })
-  @Max(1000, { message: LIMIT_MESSAGE })
+  @LimitParam(1000, 500)
   limit: number = 500;
 }
 

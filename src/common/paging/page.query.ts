@@ -4,18 +4,29 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { SortOrder } from './keyset';
 
-const LIMIT_MESSAGE = 'limit must be an integer from 1 to 100';
+/**
+ * A `limit` query parameter: an integer from 1 to `max`, `fallback` when absent. Digits only are
+ * turned into a number (a query value arrives as a string); anything else stays as sent, for the
+ * validators to refuse with one message.
+ */
+export function LimitParam(max: number, fallback: number) {
+  const message = `limit must be an integer from 1 to ${max}`;
+  const digits = new RegExp(`^\\d{1,${String(max).length}}$`);
+  return applyDecorators(
+    ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: max, default: fallback }),
+    IsOptional(),
+    Transform(({ value }) =>
+      typeof value === 'string' && digits.test(value) ? Number(value) : value,
+    ),
+    IsInt({ message }),
+    Min(1, { message }),
+    Max(max, { message }),
+  );
+}
 
 /** `limit` and `cursor`, shared by every list's query DTO (extend it). */
 export class PageQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Transform(({ value }) =>
-    typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value,
-  )
-  @IsInt({ message: LIMIT_MESSAGE })
-  @Min(1, { message: LIMIT_MESSAGE })
-  @Max(100, { message: LIMIT_MESSAGE })
+  @LimitParam(100, 50)
   limit: number = 50;
 
   @ApiPropertyOptional({
