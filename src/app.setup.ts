@@ -15,7 +15,7 @@ import { writeResponseHeaders } from './common/response';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { NestPinoLogger } from './logging/nest-logger';
-import { BEARER, finishDocument } from './openapi/openapi-document';
+import { API_TOKEN, BEARER, finishDocument } from './openapi/openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 /** Longer URLs get 414 (a header over Node's 16 KiB limit is 431 before we see it). */
@@ -249,6 +249,21 @@ function setUpSwagger(app: NestFastifyApplication) {
         .setVersion('1.0.0')
         .setLicense('MIT', 'https://opensource.org/license/mit')
         .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER)
+        .addBearerAuth(
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'tap_',
+            description:
+              'An API token (`tap_...`, from POST /api/auth/tokens): for scripts and integrators. ' +
+              'It calls only what its scopes allow: `tasks:read` every GET under /api/{user_id}, ' +
+              '`tasks:write` every method there, `admin` the /api/admin routes (while its user is ' +
+              'an admin), and of /api/auth only GET /api/auth/me. Anything else is 403 ' +
+              'INSUFFICIENT_SCOPE; each operation lists this scheme where a token may call it, ' +
+              'and which scopes will do in `x-api-token-scopes`.',
+          },
+          API_TOKEN,
+        )
         .build(),
     ),
   );
@@ -275,6 +290,12 @@ the old refresh token. Presented again within a short grace of its first use (10
 for tabs refreshing at once) it still gets a fresh pair of its own on the same login; after that
 window it is a replay, and presenting it ends that whole login. \`POST /api/auth/logout\` ends it.
 A missing, expired or revoked token is \`401 UNAUTHENTICATED\` with \`WWW-Authenticate: Bearer\`.
+
+### API tokens
+For scripts and integrators, \`POST /api/auth/tokens\` (with an access token) makes a long-lived token
+with \`scopes\` (\`tasks:read\`, \`tasks:write\`, \`admin\`) and an optional \`expires_in_days\`, shown once:
+send it the same way, \`Authorization: Bearer tap_...\` (or **Authorize** as \`apiToken\`). A route
+outside its scopes is \`403 INSUFFICIENT_SCOPE\`; \`DELETE /api/auth/tokens/{id}\` revokes it at once.
 
 ### Ownership
 Task routes are \`/api/{user_id}/tasks\` where \`{user_id}\` is your own id or the literal \`me\`:

@@ -2,10 +2,12 @@ import type { AddressInfo } from 'node:net';
 import {
   banUser,
   completeTask,
+  createApiToken,
   createClient,
   createList,
   createConfig,
   createTask,
+  deleteApiToken,
   deleteTask,
   deleteTrashedTask,
   emptyTrash,
@@ -13,6 +15,7 @@ import {
   getStats,
   getTask,
   getUser,
+  listApiTokens,
   listAuditLog,
   listChanges,
   listCompletions,
@@ -387,6 +390,32 @@ describe('Generated client against the running app', () => {
     expect((await getMe({ client: withRenewed })).response.status).toBe(401);
     // The first login is untouched.
     expect((await getMe({ client: api() })).response.status).toBe(200);
+  });
+
+  it('makes an API token for a script, which reads with it, and revokes it', async () => {
+    const made = await createApiToken({
+      client: api(),
+      body: { name: 'Report script', scopes: ['tasks:read'], expires_in_days: 30 },
+    });
+    expect(made.response.status).toBe(201);
+    expect(made.data).toMatchObject({ name: 'Report script', scopes: ['tasks:read'] });
+    const script = createClient(createConfig({ baseUrl, auth: () => made.data!.token }));
+    const tasks = await listTasks({ client: script, path: { user_id: 'me' } });
+    expect(tasks.response.status).toBe(200);
+    expect(tasks.data!.length).toBeGreaterThan(0);
+    const write = await createTask({
+      client: script,
+      path: { user_id: 'me' },
+      body: { title: 'No' },
+    });
+    expect(write.response.status).toBe(403);
+    expect(write.error).toMatchObject({ status: 403, code: 'INSUFFICIENT_SCOPE' });
+
+    const listed = await listApiTokens({ client: api() });
+    expect(listed.data?.map((token) => token.id)).toEqual([made.data!.id]);
+    const revoked = await deleteApiToken({ client: api(), path: { id: made.data!.id } });
+    expect(revoked.response.status).toBe(204);
+    expect((await getMe({ client: script })).response.status).toBe(401);
   });
 
   it('admin: logs in as the admin, lists users, bans and unbans one, reads stats and the audit log', async () => {

@@ -321,7 +321,11 @@ describe('Errors, request ids and service endpoints', () => {
         '/api/{user_id}/tasks/{id}/complete',
       ]) {
         for (const [method, operation] of Object.entries<any>(document.paths[path])) {
-          expect([method, operation.security]).toEqual([method, [{ bearer: [] }]]);
+          // An access token, or an API token with a tasks scope.
+          expect([method, operation.security]).toEqual([
+            method,
+            [{ bearer: [] }, { apiToken: [] }],
+          ]);
           expect(operation.responses['401'].content).toHaveProperty(['application/problem+json']);
           expect(operation.responses['403']).toBeDefined();
         }

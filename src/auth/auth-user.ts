@@ -1,12 +1,40 @@
 import type { Role } from '../users/user.entity';
+import type { ApiScope } from './api-tokens/token-access';
 
-/** Who is calling: resolved from the token and the database on every request. */
-export interface AuthUser {
+/** How the caller authenticated. */
+export type Credential = 'session' | 'api_token' | 'external';
+
+interface Caller {
   id: string;
+  /** The role in the database at this request. */
   role: Role;
+}
+
+/** An access token of ours, from a login. */
+export interface SessionCaller extends Caller {
+  credential: 'session';
   /** The login (refresh-token family) the access token belongs to. */
   sessionId: string;
 }
+
+/** An API token (`tap_...`): only what its scopes allow (ApiTokenScopeGuard). */
+export interface ApiTokenCaller extends Caller {
+  credential: 'api_token';
+  tokenId: string;
+  scopes: readonly ApiScope[];
+}
+
+/** A JWT of a configured external issuer. */
+export interface ExternalCaller extends Caller {
+  credential: 'external';
+}
+
+/** Who is calling: resolved from the credential and the database on every request. */
+export type AuthUser = SessionCaller | ApiTokenCaller | ExternalCaller;
+
+/** The caller's own login, if it called with one of its access tokens. */
+export const sessionIdOf = (user: AuthUser): string | undefined =>
+  user.credential === 'session' ? user.sessionId : undefined;
 
 /** Claims of our access tokens (RFC 8725: explicitly typed, issuer and audience pinned). */
 export interface AccessTokenClaims {

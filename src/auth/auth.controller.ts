@@ -21,7 +21,8 @@ import { ApiProblem, ApiProblems } from '../common/api-problems.decorator';
 import { CurrentUser } from '../common/current-user.decorator';
 import { UuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
-import type { AuthUser } from './auth-user';
+import { ApiTokenAccess } from './api-tokens/token-access';
+import { type AuthUser, sessionIdOf } from './auth-user';
 import { AuthService } from './auth.service';
 import { Client, type ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse, UpdateMeDto } from './dto/auth.dto';
@@ -46,7 +47,10 @@ const IssuesSession = (status: 200 | 201, operation: ApiOperationOptions) =>
 
 // Security, 401 on protected routes and 400/413/415 on routes with a body come from
 // finishDocument (openapi/openapi-document.ts): only what is particular to a route is here.
+// An API token may only ask who it belongs to (GET me): an account's password, logins and
+// profile are for its owner's own logins.
 @ApiTags('Auth')
+@ApiTokenAccess('none')
 @Controller('api/auth')
 export class AuthController {
   constructor(
@@ -149,7 +153,7 @@ export class AuthController {
   })
   @ApiOkResponse({ type: [SessionInfo] })
   listSessions(@CurrentUser() user: AuthUser): Promise<SessionInfo[]> {
-    return this.sessions.list(user.id, user.sessionId);
+    return this.sessions.list(user.id, sessionIdOf(user));
   }
 
   @Delete('sessions/:id')
@@ -168,6 +172,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiTokenAccess('any')
   @ApiOperation({ summary: 'The current user', operationId: 'getMe' })
   @ApiOkResponse({ type: UserResponse })
   me(@CurrentUser() user: AuthUser): Promise<UserResponse> {

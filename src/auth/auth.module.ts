@@ -5,6 +5,8 @@ import { PassportModule } from '@nestjs/passport';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { UsersModule } from '../users/users.module';
+import { ApiTokenScopeGuard } from './api-tokens/api-token-scope.guard';
+import { ApiTokensModule } from './api-tokens/api-tokens.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -20,6 +22,7 @@ import { TokensService } from './tokens.service';
     UsersModule,
     PassportModule,
     ThrottlingModule,
+    ApiTokensModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
@@ -38,6 +41,8 @@ import { TokensService } from './tokens.service';
     PasswordHasher,
     JwtStrategy,
     { provide: APP_GUARD, useClass: JwtAuthGuard },
+    // After JwtAuthGuard (global guards run in this order): it reads the caller that one resolved.
+    { provide: APP_GUARD, useClass: ApiTokenScopeGuard },
   ],
   exports: [PasswordHasher],
 })

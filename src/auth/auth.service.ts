@@ -4,7 +4,7 @@ import { Sql } from '../database/sql';
 import { UserResponse, toUserResponse } from '../users/dto/user.response';
 import type { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
-import type { AuthUser } from './auth-user';
+import { type AuthUser, sessionIdOf } from './auth-user';
 import type { ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse } from './dto/auth.dto';
 import { ChangePasswordDto } from './dto/session.dto';
@@ -81,7 +81,7 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(dto.new_password);
     await this.sql.transaction(async (tx) => {
       await this.users.changePassword(tx, user.id, passwordHash);
-      await this.sessions.revokeOthers(tx, user.id, caller.sessionId);
+      await this.sessions.revokeOthers(tx, user.id, sessionIdOf(caller));
     });
   }
 

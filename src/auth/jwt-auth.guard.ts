@@ -1,13 +1,20 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { unauthenticated } from '../common/problem';
+import { presentedApiToken } from './api-tokens/api-token-hasher';
+import { ApiTokensService } from './api-tokens/api-tokens.service';
+import type { AuthUser } from './auth-user';
 import { IS_PUBLIC } from './public.decorator';
 
 /** Global: every route needs a valid access token unless it is marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly apiTokens: ApiTokensService,
+  ) {
     super();
   }
 
@@ -16,7 +23,15 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       context.getHandler(),
       context.getClass(),
     ]);
-    return isPublic ? true : super.canActivate(context);
+    if (isPublic) return true;
+    // An API token is opaque, not a JWT: its service checks it; any other bearer goes to passport.
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const apiToken = presentedApiToken(request.headers.authorization);
+    if (apiToken === undefined) return super.canActivate(context);
+    return this.apiTokens.authenticate(apiToken).then((caller) => {
+      request.user = caller;
+      return true;
+    });
   }
 
   override handleRequest<T>(error: unknown, user: T): T {

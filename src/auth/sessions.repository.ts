@@ -116,12 +116,16 @@ export class SessionsRepository {
     return ended > 0;
   }
 
-  /** Ends every login of the user but the one given. */
-  async revokeOthers(db: SqlExecutor, userId: string, keepSessionId: string): Promise<void> {
+  /** Ends every login of the user but the one given (every one, when none is given). */
+  async revokeOthers(
+    db: SqlExecutor,
+    userId: string,
+    keepSessionId: string | undefined,
+  ): Promise<void> {
     await db.execute(
       `UPDATE sessions SET revoked_at = now()
-        WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`,
-      [userId, keepSessionId],
+        WHERE user_id = $1 AND id IS DISTINCT FROM $2::uuid AND revoked_at IS NULL`,
+      [userId, keepSessionId ?? null],
     );
   }
 }

@@ -12,7 +12,7 @@ import { hashRefreshToken, TokensService } from './tokens.service';
 const invalidRefreshToken = () =>
   unauthenticated('The refresh token is invalid, expired, already used or revoked.');
 
-const toSessionInfo = (row: SessionRow, currentSessionId: string): SessionInfo => ({
+const toSessionInfo = (row: SessionRow, currentSessionId: string | undefined): SessionInfo => ({
   id: row.id,
   created_at: row.created_at.toISOString(),
   last_used_at: row.last_used_at.toISOString(),
@@ -78,8 +78,11 @@ export class SessionsService {
     }
   }
 
-  /** The user's logins that can still be used: not revoked, with a live refresh token. */
-  async list(userId: string, currentSessionId: string): Promise<SessionInfo[]> {
+  /**
+   * The user's logins that can still be used: not revoked, with a live refresh token; the
+   * caller's own (if it called with an access token of a login) marked `current`.
+   */
+  async list(userId: string, currentSessionId: string | undefined): Promise<SessionInfo[]> {
     const rows = await this.sessions.listLive(userId);
     return rows.map((row) => toSessionInfo(row, currentSessionId));
   }

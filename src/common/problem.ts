@@ -37,6 +37,10 @@ export const unauthenticated = (detail = 'A valid bearer token is required.') =>
 export const forbidden = (detail: string) =>
   new ProblemException(HttpStatus.FORBIDDEN, 'FORBIDDEN', detail);
 
+/** An API token calling a route outside its scopes, or one no API token may call. */
+export const insufficientScope = (detail: string) =>
+  new ProblemException(HttpStatus.FORBIDDEN, 'INSUFFICIENT_SCOPE', detail);
+
 export const notFound = (code: string, detail: string) =>
   new ProblemException(HttpStatus.NOT_FOUND, code, detail);
 

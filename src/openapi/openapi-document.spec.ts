@@ -1,5 +1,11 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { contractSchemaNames, finishDocument, PUBLIC_OPERATION } from './openapi-document';
+import { TOKEN_ACCESS_EXTENSION } from '../auth/api-tokens/token-access';
+import {
+  API_TOKEN_SCOPES,
+  contractSchemaNames,
+  finishDocument,
+  PUBLIC_OPERATION,
+} from './openapi-document';
 
 const ok = { description: 'OK', content: { 'application/json': { schema: { type: 'array' } } } };
 
@@ -125,6 +131,68 @@ describe('finishDocument', () => {
       'paths',
       'components',
     ]);
+  });
+});
+
+describe('finishDocument: API tokens', () => {
+  const operation = (access: string | undefined, extra: Record<string, unknown> = {}) => ({
+    operationId: 'x',
+    tags: ['Tasks'],
+    ...(access ? { [TOKEN_ACCESS_EXTENSION]: access } : {}),
+    responses: { '200': ok },
+    ...extra,
+  });
+  const document = finishDocument(
+    documentWith({
+      '/owner': {
+        get: operation('owner'),
+        post: operation('owner', {
+          responses: { '200': ok, '403': { description: 'Not your path (FORBIDDEN)' } },
+        }),
+      },
+      '/me': { get: operation('any') },
+      '/account': { patch: operation('none'), put: operation(undefined) },
+      '/login': { post: operation('none', { [PUBLIC_OPERATION]: true }) },
+      '/health': { get: operation(undefined, { [PUBLIC_OPERATION]: true }) },
+    }),
+  );
+  const op = (path: string, method: string): any => (document.paths[path] as any)[method];
+
+  it('offers the API token scheme, with the scopes that will do, where a token may call', () => {
+    expect(op('/owner', 'get').security).toEqual([{ bearer: [] }, { apiToken: [] }]);
+    expect(op('/owner', 'get')[API_TOKEN_SCOPES]).toEqual(['tasks:read', 'tasks:write']);
+    expect(op('/owner', 'post')[API_TOKEN_SCOPES]).toEqual(['tasks:write']);
+    expect(op('/me', 'get')[API_TOKEN_SCOPES]).toEqual(['tasks:read', 'tasks:write', 'admin']);
+    for (const [path, method] of [
+      ['/account', 'patch'],
+      ['/account', 'put'],
+    ]) {
+      expect(op(path, method).security).toEqual([{ bearer: [] }]);
+      expect(op(path, method)[API_TOKEN_SCOPES]).toBeUndefined();
+    }
+    expect(op('/login', 'post').security).toEqual([]);
+    expect(JSON.stringify(document)).not.toContain(TOKEN_ACCESS_EXTENSION);
+  });
+
+  it('documents 403 INSUFFICIENT_SCOPE wherever a token can get it, next to any other 403', () => {
+    expect(op('/owner', 'get').responses['403'].description).toMatch(
+      /^Called with an API token without the scope tasks:read or tasks:write \(INSUFFICIENT_SCOPE\)$/,
+    );
+    expect(op('/owner', 'post').responses['403'].description).toBe(
+      'Not your path (FORBIDDEN); or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)',
+    );
+    for (const [path, method] of [
+      ['/account', 'patch'],
+      ['/account', 'put'],
+      ['/login', 'post'],
+    ]) {
+      expect(op(path, method).responses['403']).toMatchObject({
+        description: expect.stringMatching(/not for API tokens \(INSUFFICIENT_SCOPE\)$/),
+        content: { 'application/problem+json': expect.any(Object) },
+      });
+    }
+    expect(op('/me', 'get').responses['403']).toBeUndefined();
+    expect(op('/health', 'get').responses['403']).toBeUndefined();
   });
 });
 

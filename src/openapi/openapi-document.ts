@@ -1,11 +1,21 @@
 import { STATUS_CODES } from 'node:http';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import {
+  acceptedScopes,
+  API_SCOPES,
+  TOKEN_ACCESS_EXTENSION,
+  type TokenAccess,
+} from '../auth/api-tokens/token-access';
 import { problemResponse } from '../common/api-problems.decorator';
 
 /** Set by @Public(): the operation needs no token, so the document says `security: []`. */
 export const PUBLIC_OPERATION = 'x-public';
 
 export const BEARER = 'bearer';
+/** The security scheme of API tokens (`tap_...`), also a bearer token. */
+export const API_TOKEN = 'apiToken';
+/** The scopes any one of which lets an API token call the operation (absent: none can). */
+export const API_TOKEN_SCOPES = 'x-api-token-scopes';
 
 /** Tag order and descriptions as Swagger UI shows them; a tag no operation uses is left out. */
 const TAGS: Record<string, string> = {
@@ -64,8 +74,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 export function finishDocument(document: OpenAPIObject): OpenAPIObject {
   const finished = structuredClone(document);
   const usedTags = new Set<string>();
-  for (const operation of operations(finished)) {
-    finishOperation(operation);
+  for (const [method, operation] of operationsByMethod(finished)) {
+    finishOperation(operation, method);
     for (const tag of operation.tags ?? []) usedTags.add(tag);
   }
   const tags = [
@@ -103,10 +113,19 @@ function typeNullableOneOfs(document: OpenAPIObject) {
   }
 }
 
-function finishOperation(operation: Operation) {
+function finishOperation(operation: Operation, method: string) {
   const isPublic = operation[PUBLIC_OPERATION] === true;
   delete operation[PUBLIC_OPERATION];
-  operation.security = isPublic ? [] : [{ [BEARER]: [] }];
+  const tokenAccess = operation[TOKEN_ACCESS_EXTENSION] as TokenAccess | undefined;
+  delete operation[TOKEN_ACCESS_EXTENSION];
+  // The same answer the scope guard gets for this route.
+  const tokenScopes = acceptedScopes(tokenAccess, method.toUpperCase());
+  operation.security = isPublic
+    ? []
+    : tokenScopes
+      ? [{ [BEARER]: [] }, { [API_TOKEN]: [] }]
+      : [{ [BEARER]: [] }];
+  if (!isPublic && tokenScopes) operation[API_TOKEN_SCOPES] = [...tokenScopes];
   const tags: string[] = operation.tags ?? [];
   // A parameter documented without a type would reach the generated client as `unknown`.
   for (const parameter of operation.parameters ?? []) {
@@ -121,6 +140,13 @@ function finishOperation(operation: Operation) {
   }
   if (!isPublic) responses['401'] ??= problemResponse(401);
   if (tags.includes('Admin')) responses['403'] ??= problemResponse(403);
+  const refusal = scopeRefusal(isPublic, tokenAccess, tokenScopes);
+  if (refusal) {
+    const forbidden = responses['403'];
+    responses['403'] = forbidden
+      ? { ...forbidden, description: `${forbidden.description}; or ${refusal}` }
+      : { ...problemResponse(403), description: refusal[0].toUpperCase() + refusal.slice(1) };
+  }
   responses['500'] ??= problemResponse(500);
   // Health has its own 503 (not a problem); everything else needs the database.
   if (!tags.includes('Health')) responses['503'] ??= problemResponse(503);
@@ -148,6 +174,21 @@ function finishOperation(operation: Operation) {
   const ordered = sortKeys({ ...operation });
   for (const key of Object.keys(operation)) delete operation[key];
   Object.assign(operation, ordered);
+}
+
+/** When an API token gets 403 INSUFFICIENT_SCOPE from the operation, as a 403 description says it. */
+function scopeRefusal(
+  isPublic: boolean,
+  access: TokenAccess | undefined,
+  scopes: readonly string[] | undefined,
+): string | undefined {
+  const notForTokens =
+    'called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)';
+  if (isPublic) return access === 'none' ? notForTokens : undefined;
+  if (!scopes) return notForTokens;
+  // Every token has one of them.
+  if (scopes.length === API_SCOPES.length) return undefined;
+  return `called with an API token without the scope ${scopes.join(' or ')} (INSUFFICIENT_SCOPE)`;
 }
 
 /**
@@ -187,10 +228,15 @@ function usedHeaders(document: OpenAPIObject) {
 }
 
 export function operations(document: OpenAPIObject): Operation[] {
+  return operationsByMethod(document).map(([, operation]) => operation);
+}
+
+function operationsByMethod(document: OpenAPIObject): [method: string, Operation][] {
   return Object.values(document.paths).flatMap((item) =>
-    METHODS.filter((method) => method in item).map(
-      (method) => (item as Record<string, Operation>)[method],
-    ),
+    METHODS.filter((method) => method in item).map((method): [string, Operation] => [
+      method,
+      (item as Record<string, Operation>)[method],
+    ]),
   );
 }
 

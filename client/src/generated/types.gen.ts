@@ -20,6 +20,21 @@ export type AdminUser = {
     task_count: number;
 };
 
+export type ApiToken = {
+    id: string;
+    name: string;
+    scopes: Array<'tasks:read' | 'tasks:write' | 'admin'>;
+    created_at: string;
+    /**
+     * null: never expires
+     */
+    expires_at: string | null;
+    /**
+     * Kept to the minute: updated at most once a minute, so it may be up to a minute behind the last use; null: never used
+     */
+    last_used_at: string | null;
+};
+
 export type AuditEntry = {
     id: string;
     /**
@@ -103,6 +118,21 @@ export type Completion = {
     completed_at: string;
 };
 
+export type CreateApiTokenDto = {
+    /**
+     * What the token is for, to recognise it in the list (trimmed)
+     */
+    name: string;
+    /**
+     * `tasks:read`: every GET under /api/{user_id}; `tasks:write`: every method there, webhooks included; `admin`: /api/admin, only while you are an admin. A scope given twice is a 400.
+     */
+    scopes: Array<'tasks:read' | 'tasks:write' | 'admin'>;
+    /**
+     * Days until the token stops working; absent or null: it never expires
+     */
+    expires_in_days?: number | null;
+};
+
 export type CreateListDto = {
     name: string;
     /**
@@ -149,6 +179,25 @@ export type CreateWebhookDto = {
     url: string;
     events: Array<'task.created' | 'task.updated' | 'task.completed' | 'task.deleted' | 'task.restored' | 'list.created' | 'list.updated' | 'list.deleted' | '*'>;
     description?: string | null;
+};
+
+export type CreatedApiToken = {
+    id: string;
+    name: string;
+    scopes: Array<'tasks:read' | 'tasks:write' | 'admin'>;
+    created_at: string;
+    /**
+     * null: never expires
+     */
+    expires_at: string | null;
+    /**
+     * Kept to the minute: updated at most once a minute, so it may be up to a minute behind the last use; null: never used
+     */
+    last_used_at: string | null;
+    /**
+     * The token, shown only in this answer (only a hash is stored): `tap_` + 43 characters of base64url. Send it as `Authorization: Bearer tap_...`
+     */
+    token: string;
 };
 
 export type CreatedWebhook = {
@@ -498,7 +547,7 @@ export type ListAuditLogErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -535,7 +584,7 @@ export type GetStatsErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -620,7 +669,7 @@ export type ListAllTasksErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -681,7 +730,7 @@ export type ListUsersErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -724,7 +773,7 @@ export type DeleteUserErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -775,7 +824,7 @@ export type GetUserErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -822,7 +871,7 @@ export type BanUserErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -881,7 +930,7 @@ export type ChangeUserRoleErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -980,7 +1029,7 @@ export type ListUserTasksErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1028,7 +1077,7 @@ export type DeleteUserTaskErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1075,7 +1124,7 @@ export type UnbanUserErrors = {
      */
     401: Problem;
     /**
-     * The caller is not an admin (FORBIDDEN): role admin is required
+     * The caller is not an admin (FORBIDDEN): role admin is required; or called with an API token without the scope admin (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1120,7 +1169,7 @@ export type LoginErrors = {
      */
     401: Problem;
     /**
-     * Right password, but the account is banned (ACCOUNT_BANNED)
+     * Right password, but the account is banned (ACCOUNT_BANNED); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1172,6 +1221,10 @@ export type LogoutErrors = {
      * The refresh token is invalid, expired, already used past its grace or revoked (UNAUTHENTICATED)
      */
     401: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -1251,6 +1304,10 @@ export type UpdateMeErrors = {
      */
     401: Problem;
     /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
      * Body larger than 100 KiB
      */
     413: Problem;
@@ -1295,6 +1352,10 @@ export type ChangePasswordErrors = {
      * No valid token (UNAUTHENTICATED), or current_password is wrong (INVALID_CREDENTIALS)
      */
     401: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -1345,6 +1406,10 @@ export type RefreshErrors = {
      */
     401: Problem;
     /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
      * Body larger than 100 KiB
      */
     413: Problem;
@@ -1389,6 +1454,10 @@ export type RegisterErrors = {
      * Invalid input (VALIDATION_FAILED lists each field)
      */
     400: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
     /**
      * An account with this email already exists (EMAIL_TAKEN)
      */
@@ -1439,6 +1508,10 @@ export type ListSessionsErrors = {
      */
     401: Problem;
     /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
     500: Problem;
@@ -1478,6 +1551,10 @@ export type RevokeSessionErrors = {
      */
     401: Problem;
     /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
      * No such login of yours (SESSION_NOT_FOUND)
      */
     404: Problem;
@@ -1501,6 +1578,143 @@ export type RevokeSessionResponses = {
 };
 
 export type RevokeSessionResponse = RevokeSessionResponses[keyof RevokeSessionResponses];
+
+export type ListApiTokensData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/tokens';
+};
+
+export type ListApiTokensErrors = {
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type ListApiTokensError = ListApiTokensErrors[keyof ListApiTokensErrors];
+
+export type ListApiTokensResponses = {
+    /**
+     * OK
+     */
+    200: Array<ApiToken>;
+};
+
+export type ListApiTokensResponse = ListApiTokensResponses[keyof ListApiTokensResponses];
+
+export type CreateApiTokenData = {
+    body: CreateApiTokenDto;
+    path?: never;
+    query?: never;
+    url: '/api/auth/tokens';
+};
+
+export type CreateApiTokenErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
+     * You have 50 API tokens already, expired ones included: delete one (LIMIT_REACHED)
+     */
+    409: Problem;
+    /**
+     * Body larger than 100 KiB
+     */
+    413: Problem;
+    /**
+     * Body is not application/json
+     */
+    415: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type CreateApiTokenError = CreateApiTokenErrors[keyof CreateApiTokenErrors];
+
+export type CreateApiTokenResponses = {
+    /**
+     * Created
+     */
+    201: CreatedApiToken;
+};
+
+export type CreateApiTokenResponse = CreateApiTokenResponses[keyof CreateApiTokenResponses];
+
+export type DeleteApiTokenData = {
+    body?: never;
+    path: {
+        id: string;
+    };
+    query?: never;
+    url: '/api/auth/tokens/{id}';
+};
+
+export type DeleteApiTokenErrors = {
+    /**
+     * Invalid input (VALIDATION_FAILED lists each field)
+     */
+    400: Problem;
+    /**
+     * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
+     */
+    401: Problem;
+    /**
+     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     */
+    403: Problem;
+    /**
+     * No such API token of yours (API_TOKEN_NOT_FOUND)
+     */
+    404: Problem;
+    /**
+     * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
+     */
+    500: Problem;
+    /**
+     * Database unavailable (SERVICE_UNAVAILABLE, see Retry-After)
+     */
+    503: Problem;
+};
+
+export type DeleteApiTokenError = DeleteApiTokenErrors[keyof DeleteApiTokenErrors];
+
+export type DeleteApiTokenResponses = {
+    /**
+     * Deleted
+     */
+    204: void;
+};
+
+export type DeleteApiTokenResponse = DeleteApiTokenResponses[keyof DeleteApiTokenResponses];
 
 export type ListChangesData = {
     body?: never;
@@ -1530,7 +1744,7 @@ export type ListChangesErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1586,7 +1800,7 @@ export type ListListsErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1632,7 +1846,7 @@ export type CreateListErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1691,7 +1905,7 @@ export type DeleteListErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1746,7 +1960,7 @@ export type GetListErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1797,7 +2011,7 @@ export type UpdateListErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1860,7 +2074,7 @@ export type MoveListErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1920,7 +2134,7 @@ export type ClearCompletedTasksErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2006,7 +2220,7 @@ export type ListTasksErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2058,7 +2272,7 @@ export type CreateTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2127,7 +2341,7 @@ export type DeleteTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2188,7 +2402,7 @@ export type GetTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2245,7 +2459,7 @@ export type UpdateTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2314,7 +2528,7 @@ export type ReplaceTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2384,7 +2598,7 @@ export type CompleteTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2453,7 +2667,7 @@ export type ListCompletionsErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2510,7 +2724,7 @@ export type MoveTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2568,7 +2782,7 @@ export type EmptyTrashErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2620,7 +2834,7 @@ export type ListTrashErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2667,7 +2881,7 @@ export type DeleteTrashedTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2718,7 +2932,7 @@ export type RestoreTaskErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2774,7 +2988,7 @@ export type ListWebhooksErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2820,7 +3034,7 @@ export type CreateWebhookErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2879,7 +3093,7 @@ export type DeleteWebhookErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2930,7 +3144,7 @@ export type GetWebhookErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -2981,7 +3195,7 @@ export type UpdateWebhookErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -3046,7 +3260,7 @@ export type ListWebhookDeliveriesErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:read or tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -3097,7 +3311,7 @@ export type TestWebhookErrors = {
      */
     401: Problem;
     /**
-     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included
+     * {user_id} is not your id nor 'me' (FORBIDDEN), admins included; or called with an API token without the scope tasks:write (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
