@@ -7,6 +7,8 @@ import { useTestApp } from './support/test-app';
 
 const TAGS = ['Auth', 'Lists', 'Tasks', 'Trash', 'Sync', 'Webhooks', 'Admin', 'Health'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+/** The routes of a password or login here, which an external issuer's token cannot use. */
+const LOCAL_LOGIN_ONLY = ['changePassword', 'listSessions', 'revokeSession'];
 
 describe('OpenAPI document', () => {
   const t = useTestApp();
@@ -81,7 +83,14 @@ describe('OpenAPI document', () => {
         if (isPublic) {
           expect([method, path, response.status]).not.toEqual([method, path, 401]);
         } else {
-          expect(operation.security).toEqual([{ bearer: [] }]);
+          // An external issuer's token works everywhere but on the password and session routes.
+          const external = LOCAL_LOGIN_ONLY.includes(operation.operationId)
+            ? []
+            : [{ externalJwt: [] }];
+          expect([operation.operationId, operation.security]).toEqual([
+            operation.operationId,
+            [{ bearer: [] }, ...external],
+          ]);
           expect(operation.responses['401']).toBeDefined();
           expect([method, path, response.status]).toEqual([method, path, 401]);
         }
@@ -89,6 +98,22 @@ describe('OpenAPI document', () => {
       }
     }
     expect(checked.length).toBe(operations(served as any).length);
+  });
+
+  it('describes the external issuer’s scheme, and its 403 on the local-login routes', () => {
+    expect(served.components.securitySchemes.externalJwt).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: expect.stringContaining('AUTH_JWKS_URL'),
+    });
+    const byId = new Map(operations(served as any).map((o: any) => [o.operationId, o]));
+    for (const id of [...LOCAL_LOGIN_ONLY, 'refresh', 'logout']) {
+      expect([id, byId.get(id).responses['403']?.description]).toEqual([
+        id,
+        expect.stringMatching(/external issuer.*FORBIDDEN/),
+      ]);
+    }
   });
 
   it('documents the constraints the validators enforce (lengths, enums, integers, required)', () => {

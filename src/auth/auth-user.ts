@@ -1,11 +1,18 @@
 import type { Role } from '../users/user.entity';
 
+/**
+ * What the caller authenticated with: an access token of a login here (`session`), an API token
+ * (`api_token`), or a JWT of the configured external issuer (`external`).
+ */
+export type Credential = 'session' | 'api_token' | 'external';
+
 /** Who is calling: resolved from the token and the database on every request. */
 export interface AuthUser {
   id: string;
   role: Role;
-  /** The login (refresh-token family) the access token belongs to. */
-  sessionId: string;
+  credential: Credential;
+  /** The login (refresh-token family) the access token belongs to: `session` callers only. */
+  sessionId?: string;
 }
 
 /** Claims of our access tokens (RFC 8725: explicitly typed, issuer and audience pinned). */

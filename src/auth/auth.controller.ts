@@ -26,6 +26,7 @@ import { AuthService } from './auth.service';
 import { Client, type ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse, UpdateMeDto } from './dto/auth.dto';
 import { ChangePasswordDto, RefreshDto, SessionInfo } from './dto/session.dto';
+import { LocalLoginOnly, loginOf } from './local-login';
 import { Public } from './public.decorator';
 import { SessionsService } from './sessions.service';
 import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
@@ -90,6 +91,7 @@ export class AuthController {
       'token of it stops working. A grace of 0 makes every token single-use.',
     operationId: 'refresh',
   })
+  @LocalLoginOnly(true)
   @ApiProblem(
     401,
     'The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)',
@@ -100,6 +102,7 @@ export class AuthController {
 
   @Post('logout')
   @Public()
+  @LocalLoginOnly(true)
   @HttpCode(204)
   @ApiOperation({
     summary: 'End the login of a refresh token',
@@ -120,6 +123,7 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(204)
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'Change your password',
     description:
@@ -142,6 +146,7 @@ export class AuthController {
   }
 
   @Get('sessions')
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'Your active logins',
     description: '`current` marks the login of the access token making this request.',
@@ -149,11 +154,12 @@ export class AuthController {
   })
   @ApiOkResponse({ type: [SessionInfo] })
   listSessions(@CurrentUser() user: AuthUser): Promise<SessionInfo[]> {
-    return this.sessions.list(user.id, user.sessionId);
+    return this.sessions.list(user.id, loginOf(user));
   }
 
   @Delete('sessions/:id')
   @HttpCode(204)
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'End one of your logins',
     description: "Its refresh token and access tokens stop working at once. Someone else's is 404.",

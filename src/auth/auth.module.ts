@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { ExternalAuthModule } from './external/external-auth.module';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
@@ -20,6 +21,7 @@ import { TokensService } from './tokens.service';
     UsersModule,
     PassportModule,
     ThrottlingModule,
+    ExternalAuthModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

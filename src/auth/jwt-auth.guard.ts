@@ -2,20 +2,33 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { unauthenticated } from '../common/problem';
+import { ExternalAuthService } from './external/external-auth.service';
+import { LOCAL_LOGIN_ONLY } from './local-login';
 import { IS_PUBLIC } from './public.decorator';
 
 /** Global: every route needs a valid access token unless it is marked @Public(). */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly external: ExternalAuthService,
+  ) {
     super();
   }
 
   override canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true;
+    // A JWT of the external issuer (AUTH_JWKS_URL) is checked with jose; ours keep passport-jwt.
+    const request = context.switchToHttp().getRequest();
+    const externalToken = this.external.tokenOf(request);
+    if (externalToken) {
+      const localLoginOnly = this.reflector.getAllAndOverride<boolean>(LOCAL_LOGIN_ONLY, targets);
+      return this.external.admit(request, externalToken, {
+        isPublic,
+        localLoginOnly: localLoginOnly === true,
+      });
+    }
     return isPublic ? true : super.canActivate(context);
   }
 

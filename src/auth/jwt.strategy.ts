@@ -55,6 +55,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     }
     const user = await this.users.findTokenHolder(payload.sub, payload.sid, payload.ver);
     if (!user) throw unauthenticated();
-    return { id: user.id, role: user.role, sessionId: payload.sid };
+    return { id: user.id, role: user.role, credential: 'session', sessionId: payload.sid };
   }
 }

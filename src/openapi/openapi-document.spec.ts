@@ -1,5 +1,10 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { contractSchemaNames, finishDocument, PUBLIC_OPERATION } from './openapi-document';
+import {
+  contractSchemaNames,
+  finishDocument,
+  LOCAL_LOGIN_OPERATION,
+  PUBLIC_OPERATION,
+} from './openapi-document';
 
 const ok = { description: 'OK', content: { 'application/json': { schema: { type: 'array' } } } };
 
@@ -40,6 +45,14 @@ describe('finishDocument', () => {
           responses: { '200': { $ref: '#/components/responses/X' }, '409': { description: 'x' } },
         },
       },
+      '/api/auth/sessions': {
+        get: {
+          operationId: 'listSessions',
+          tags: ['Auth'],
+          [LOCAL_LOGIN_OPERATION]: true,
+          responses: { '200': ok },
+        },
+      },
       '/api/{user_id}/tasks': {
         get: {
           operationId: 'listTasks',
@@ -60,14 +73,24 @@ describe('finishDocument', () => {
   const listUsers: any = document.paths['/api/admin/users'].get;
   const login: any = document.paths['/api/auth/login'].post;
   const listTasks: any = document.paths['/api/{user_id}/tasks'].get;
+  const listSessions: any = document.paths['/api/auth/sessions'].get;
 
   it('public operations need no token; the others need the bearer token and document 401', () => {
     expect(login.security).toEqual([]);
     expect(login[PUBLIC_OPERATION]).toBeUndefined();
     expect(login.responses['401']).toBeUndefined();
-    expect(listTasks.security).toEqual([{ bearer: [] }]);
+    expect(listTasks.security).toEqual([{ bearer: [] }, { externalJwt: [] }]);
     expect(listTasks.responses['401']).toMatchObject({
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
+  });
+
+  it('a local-login route takes only the API’s own bearer token; the external scheme is described', () => {
+    expect(listSessions.security).toEqual([{ bearer: [] }]);
+    expect(listSessions[LOCAL_LOGIN_OPERATION]).toBeUndefined();
+    expect(document.components?.securitySchemes?.externalJwt).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
     });
   });
 
@@ -115,6 +138,7 @@ describe('finishDocument', () => {
     expect(Object.keys(document.paths)).toEqual([
       '/api/admin/users',
       '/api/auth/login',
+      '/api/auth/sessions',
       '/api/{user_id}/tasks',
     ]);
     expect(Object.keys(document)).toEqual([

@@ -1173,6 +1173,10 @@ export type LogoutErrors = {
      */
     401: Problem;
     /**
+     * The request carries a valid token of the external issuer, which has no login here (FORBIDDEN)
+     */
+    403: Problem;
+    /**
      * Body larger than 100 KiB
      */
     413: Problem;
@@ -1296,6 +1300,10 @@ export type ChangePasswordErrors = {
      */
     401: Problem;
     /**
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN)
+     */
+    403: Problem;
+    /**
      * Body larger than 100 KiB
      */
     413: Problem;
@@ -1344,6 +1352,10 @@ export type RefreshErrors = {
      * The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)
      */
     401: Problem;
+    /**
+     * The request carries a valid token of the external issuer, which has no login here (FORBIDDEN)
+     */
+    403: Problem;
     /**
      * Body larger than 100 KiB
      */
@@ -1439,6 +1451,10 @@ export type ListSessionsErrors = {
      */
     401: Problem;
     /**
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN)
+     */
+    403: Problem;
+    /**
      * Unexpected error (INTERNAL_ERROR): a bug, logged with the request id
      */
     500: Problem;
@@ -1477,6 +1493,10 @@ export type RevokeSessionErrors = {
      * Missing, invalid, expired or revoked token (UNAUTHENTICATED)
      */
     401: Problem;
+    /**
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN)
+     */
+    403: Problem;
     /**
      * No such login of yours (SESSION_NOT_FOUND)
      */
