@@ -16,9 +16,10 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j)s$': swc },
   // ESM-only packages that CommonJS code requires (Node 20's require(esm) is not available in jest):
-  // Nest 12, and fractional-indexing and temporal-polyfill (with its temporal-utils) for tasks.
+  // Nest 12, fractional-indexing and temporal-polyfill (with its temporal-utils) for tasks, and
+  // jose for external issuers' tokens.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|content-disposition|fractional-indexing|temporal-polyfill|temporal-utils)/)',
+    '/node_modules/(?!(@nestjs|content-disposition|fractional-indexing|temporal-polyfill|temporal-utils|jose)/)',
   ],
   testEnvironment: 'node',
 };

@@ -112,7 +112,11 @@ describe('API token scopes, on every route', () => {
           expect.arrayContaining([{ apiToken: [] }]),
         ]);
       } else {
-        expect([at, operation.security]).toEqual([at, [{ bearer: [] }, { apiToken: [] }]]);
+        // (an external issuer's token is offered there too: test/openapi.e2e-spec.ts)
+        expect([at, operation.security]).toEqual([
+          at,
+          [{ bearer: [] }, { apiToken: [] }, { externalJwt: [] }],
+        ]);
         expect([at, operation['x-api-token-scopes']]).toEqual([at, rule]);
       }
       if (rule !== 'public' && rule.length < SCOPES.length)

@@ -321,10 +321,10 @@ describe('Errors, request ids and service endpoints', () => {
         '/api/{user_id}/tasks/{id}/complete',
       ]) {
         for (const [method, operation] of Object.entries<any>(document.paths[path])) {
-          // An access token, or an API token with a tasks scope.
+          // An access token, an API token with a tasks scope, or an external issuer's token.
           expect([method, operation.security]).toEqual([
             method,
-            [{ bearer: [] }, { apiToken: [] }],
+            [{ bearer: [] }, { apiToken: [] }, { externalJwt: [] }],
           ]);
           expect(operation.responses['401'].content).toHaveProperty(['application/problem+json']);
           expect(operation.responses['403']).toBeDefined();

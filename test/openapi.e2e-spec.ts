@@ -7,6 +7,8 @@ import { useTestApp } from './support/test-app';
 
 const TAGS = ['Auth', 'Lists', 'Tasks', 'Trash', 'Sync', 'Webhooks', 'Admin', 'Health'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+/** The routes of a password or login here, which an external issuer's token cannot use. */
+const LOCAL_LOGIN_ONLY = ['changePassword', 'listSessions', 'revokeSession'];
 
 describe('OpenAPI document', () => {
   const t = useTestApp();
@@ -82,9 +84,18 @@ describe('OpenAPI document', () => {
           expect([method, path, response.status]).not.toEqual([method, path, 401]);
         } else {
           // The API's own access token always; an API token too where its scopes can reach
-          // (test/api-token-scopes.e2e-spec.ts checks where).
-          expect(operation.security).toContainEqual({ bearer: [] });
-          expect(operation.security).not.toContainEqual({});
+          // (test/api-token-scopes.e2e-spec.ts checks where); an external issuer's token
+          // everywhere but on the password and session routes.
+          const tokenSchemes = operation.security.filter(
+            (scheme: object) => !('apiToken' in scheme),
+          );
+          const external = LOCAL_LOGIN_ONLY.includes(operation.operationId)
+            ? []
+            : [{ externalJwt: [] }];
+          expect([operation.operationId, tokenSchemes]).toEqual([
+            operation.operationId,
+            [{ bearer: [] }, ...external],
+          ]);
           expect(operation.responses['401']).toBeDefined();
           expect([method, path, response.status]).toEqual([method, path, 401]);
         }
@@ -92,6 +103,22 @@ describe('OpenAPI document', () => {
       }
     }
     expect(checked.length).toBe(operations(served as any).length);
+  });
+
+  it('describes the external issuer’s scheme, and its 403 on the local-login routes', () => {
+    expect(served.components.securitySchemes.externalJwt).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: expect.stringContaining('AUTH_JWKS_URL'),
+    });
+    const byId = new Map(operations(served as any).map((o: any) => [o.operationId, o]));
+    for (const id of [...LOCAL_LOGIN_ONLY, 'refresh', 'logout']) {
+      expect([id, byId.get(id).responses['403']?.description]).toEqual([
+        id,
+        expect.stringMatching(/external issuer.*FORBIDDEN/),
+      ]);
+    }
   });
 
   it('documents the constraints the validators enforce (lengths, enums, integers, required)', () => {

@@ -12,7 +12,9 @@ const BOOTSTRAP_LOCK = 727_412;
 /**
  * The first admin comes from configuration: at start-up (after the migrations), the ADMIN_EMAIL
  * account is made an admin, created with ADMIN_PASSWORD when it does not exist yet. Idempotent:
- * a second start-up changes nothing (an existing account keeps its password).
+ * a second start-up changes nothing (an existing account keeps its password). With an external
+ * issuer and no ADMIN_PASSWORD, an account that does not exist yet is left to the issuer: its
+ * first token with that email makes it, as an admin (ExternalAuthService).
  */
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
@@ -35,6 +37,13 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       if (existing?.role === 'admin') return;
       if (existing) {
         await this.users.setRole(tx, existing.id, 'admin');
+      } else if (!password && this.config.externalAuth) {
+        // ExternalAuthService makes it, as an admin, from the issuer's first token of that email.
+        this.logger.log(
+          `${email} has no account yet: it becomes the bootstrap admin at its first sign-in ` +
+            'through the external issuer',
+        );
+        return;
       } else if (!password) {
         throw new ConfigError(
           'ADMIN_PASSWORD',

@@ -1,7 +1,10 @@
 import type { Role } from '../users/user.entity';
 import type { ApiScope } from './api-tokens/token-access';
 
-/** How the caller authenticated. */
+/**
+ * What the caller authenticated with: an access token of a login here (`session`), an API token
+ * (`api_token`), or a JWT of the configured external issuer (`external`).
+ */
 export type Credential = 'session' | 'api_token' | 'external';
 
 interface Caller {
@@ -31,10 +34,6 @@ export interface ExternalCaller extends Caller {
 
 /** Who is calling: resolved from the credential and the database on every request. */
 export type AuthUser = SessionCaller | ApiTokenCaller | ExternalCaller;
-
-/** The caller's own login, if it called with one of its access tokens. */
-export const sessionIdOf = (user: AuthUser): string | undefined =>
-  user.credential === 'session' ? user.sessionId : undefined;
 
 /** Claims of our access tokens (RFC 8725: explicitly typed, issuer and audience pinned). */
 export interface AccessTokenClaims {

@@ -22,11 +22,12 @@ import { CurrentUser } from '../common/current-user.decorator';
 import { UuidParam } from '../common/uuid';
 import { UserResponse } from '../users/dto/user.response';
 import { ApiTokenAccess } from './api-tokens/token-access';
-import { type AuthUser, sessionIdOf } from './auth-user';
+import type { AuthUser } from './auth-user';
 import { AuthService } from './auth.service';
 import { Client, type ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse, UpdateMeDto } from './dto/auth.dto';
 import { ChangePasswordDto, RefreshDto, SessionInfo } from './dto/session.dto';
+import { LocalLoginOnly, loginOf } from './local-login';
 import { Public } from './public.decorator';
 import { SessionsService } from './sessions.service';
 import { AuthRateLimitGuard } from './throttling/auth-rate-limit.guard';
@@ -94,6 +95,7 @@ export class AuthController {
       'token of it stops working. A grace of 0 makes every token single-use.',
     operationId: 'refresh',
   })
+  @LocalLoginOnly(true)
   @ApiProblem(
     401,
     'The refresh token is invalid, expired, already used past its grace (its whole login ends) or revoked (UNAUTHENTICATED)',
@@ -104,6 +106,7 @@ export class AuthController {
 
   @Post('logout')
   @Public()
+  @LocalLoginOnly(true)
   @HttpCode(204)
   @ApiOperation({
     summary: 'End the login of a refresh token',
@@ -124,6 +127,7 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(204)
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'Change your password',
     description:
@@ -146,6 +150,7 @@ export class AuthController {
   }
 
   @Get('sessions')
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'Your active logins',
     description: '`current` marks the login of the access token making this request.',
@@ -153,11 +158,12 @@ export class AuthController {
   })
   @ApiOkResponse({ type: [SessionInfo] })
   listSessions(@CurrentUser() user: AuthUser): Promise<SessionInfo[]> {
-    return this.sessions.list(user.id, sessionIdOf(user));
+    return this.sessions.list(user.id, loginOf(user));
   }
 
   @Delete('sessions/:id')
   @HttpCode(204)
+  @LocalLoginOnly()
   @ApiOperation({
     summary: 'End one of your logins',
     description: "Its refresh token and access tokens stop working at once. Someone else's is 404.",

@@ -9,6 +9,7 @@ import { ApiTokenScopeGuard } from './api-tokens/api-token-scope.guard';
 import { ApiTokensModule } from './api-tokens/api-tokens.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { ExternalAuthModule } from './external/external-auth.module';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { PasswordHasher } from './password-hasher';
@@ -23,6 +24,7 @@ import { TokensService } from './tokens.service';
     PassportModule,
     ThrottlingModule,
     ApiTokensModule,
+    ExternalAuthModule,
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

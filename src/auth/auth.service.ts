@@ -4,9 +4,10 @@ import { Sql } from '../database/sql';
 import { UserResponse, toUserResponse } from '../users/dto/user.response';
 import type { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
-import { type AuthUser, sessionIdOf } from './auth-user';
+import type { AuthUser } from './auth-user';
 import type { ClientInfo } from './client-info';
 import { LoginDto, RegisterDto, SessionResponse } from './dto/auth.dto';
+import { loginOf } from './local-login';
 import { ChangePasswordDto } from './dto/session.dto';
 import { PasswordHasher } from './password-hasher';
 import { SessionsRepository } from './sessions.repository';
@@ -71,6 +72,7 @@ export class AuthService {
     dto: ChangePasswordDto,
     client: ClientInfo,
   ): Promise<void> {
+    const login = loginOf(caller);
     const user = await this.users.findByIdWithPassword(caller.id);
     if (!user) throw unauthenticated();
     await this.throttle.attempt(user.email, client.ip);
@@ -81,7 +83,7 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(dto.new_password);
     await this.sql.transaction(async (tx) => {
       await this.users.changePassword(tx, user.id, passwordHash);
-      await this.sessions.revokeOthers(tx, user.id, sessionIdOf(caller));
+      await this.sessions.revokeOthers(tx, user.id, login);
     });
   }
 

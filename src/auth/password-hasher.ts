@@ -47,7 +47,8 @@ export class PasswordHasher implements OnModuleInit {
     return this.limited(() => hash(password, OPTIONS));
   }
 
-  async verify(hashed: string | undefined, password: string): Promise<boolean> {
+  /** A missing hash (no such user, or an account with no password here) is a wrong password. */
+  async verify(hashed: string | null | undefined, password: string): Promise<boolean> {
     try {
       return await this.limited(() => verify(hashed ?? this.dummyHash, password));
     } catch {

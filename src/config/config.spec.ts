@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       webhookAllowHttp: false,
       webhookAllowPrivate: false,
       webhookRetryBaseMs: 5_000,
+      externalAuth: undefined,
     });
   });
 
@@ -190,6 +191,11 @@ describe('loadConfig', () => {
       ['AUTH_RATE_LIMIT', '-60'],
       ['LOG_LEVEL', 'verbose'],
       ['NODE_ENV', 'staging'],
+      ['AUTH_ALGORITHMS', 'none'],
+      ['AUTH_ALGORITHMS', 'EdDSA,HS256'],
+      ['AUTH_ALGORITHMS', 'hs512'],
+      ['AUTH_ALGORITHMS', 'RS256,,ES256'],
+      ['AUTH_ALGORITHMS', 'ES256K'],
     ])('%s=%p', (variable, value) => {
       const error = configErrorFor({ [variable]: value });
       expect(error.variable).toBe(variable);
@@ -216,6 +222,70 @@ describe('loadConfig', () => {
       expect(
         configErrorFor({ DATABASE_URL: 'mysql://app:hunter2@db.example.com/tasks' }).message,
       ).not.toContain('hunter2');
+    });
+  });
+
+  describe('an external issuer', () => {
+    const ISSUER = {
+      AUTH_JWKS_URL: 'https://auth.example.com/api/auth/jwks',
+      AUTH_ISSUER: 'https://auth.example.com',
+      AUTH_AUDIENCE: 'https://tasks.example.com',
+    };
+    const load = (env: Record<string, string>) =>
+      loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SECRET, ...env }).externalAuth;
+
+    it('is read from all three variables, with the default algorithms', () => {
+      expect(load(ISSUER)).toEqual({
+        jwksUrl: 'https://auth.example.com/api/auth/jwks',
+        issuer: 'https://auth.example.com',
+        audience: 'https://tasks.example.com',
+        algorithms: ['EdDSA', 'ES256', 'RS256'],
+      });
+    });
+
+    it('takes AUTH_ALGORITHMS as a list of public-key algorithms', () => {
+      expect(load({ ...ISSUER, AUTH_ALGORITHMS: ' ES256 , PS256,ES256' })?.algorithms).toEqual([
+        'ES256',
+        'PS256',
+      ]);
+    });
+
+    it.each([
+      ['http://localhost:3001/api/auth/jwks'],
+      ['http://127.0.0.1:3001/api/auth/jwks'],
+      ['http://[::1]:3001/api/auth/jwks'],
+    ])('takes plain http for a loopback host: %s', (url) => {
+      expect(load({ ...ISSUER, AUTH_JWKS_URL: url })?.jwksUrl).toBe(url);
+    });
+
+    it.each([
+      ['http://auth.example.com/api/auth/jwks'],
+      ['http://10.0.0.5/jwks'],
+      ['ftp://auth.example.com/jwks'],
+      ['not a url'],
+    ])('refuses AUTH_JWKS_URL %s', (url) => {
+      expect(configErrorFor({ ...ISSUER, AUTH_JWKS_URL: url }).variable).toBe('AUTH_JWKS_URL');
+    });
+
+    it.each(['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'])(
+      'does not start with %s missing, and names it',
+      (missing) => {
+        const error = configErrorFor({ ...ISSUER, [missing]: '' });
+        expect(error.variable).toBe(missing);
+        expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${missing} is required`));
+      },
+    );
+
+    it('names the first missing one when only one is set', () => {
+      expect(configErrorFor({ AUTH_AUDIENCE: 'https://tasks.example.com' }).variable).toBe(
+        'AUTH_JWKS_URL',
+      );
+    });
+
+    it('a bad AUTH_ALGORITHMS stops start-up even without an issuer', () => {
+      expect(configErrorFor({ AUTH_ALGORITHMS: 'HS256' }).message).toMatch(
+        /^Invalid configuration: AUTH_ALGORITHMS must not allow "HS256"/,
+      );
     });
   });
 

@@ -39,6 +39,16 @@ export interface AppConfig {
   webhookAllowPrivate: boolean;
   /** The first retry delay of a failed webhook delivery, in milliseconds; each later one doubles. */
   webhookRetryBaseMs: number;
+  /** Bearer JWTs of an external issuer (AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE); unset: none. */
+  externalAuth?: ExternalAuthConfig;
+}
+
+export interface ExternalAuthConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** Asymmetric JWS algorithms only (AUTH_ALGORITHMS). */
+  algorithms: string[];
 }
 
 /** A bad variable: start-up stops with this one line. */
@@ -92,12 +102,79 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookAllowHttp: read.boolean('WEBHOOK_ALLOW_HTTP', false),
     webhookAllowPrivate: read.boolean('WEBHOOK_ALLOW_PRIVATE', false),
     webhookRetryBaseMs: read.durationMs('WEBHOOK_RETRY_BASE', '5s'),
+    externalAuth: externalAuth(read),
   };
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
     throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
   }
   return config;
 }
+
+const EXTERNAL_AUTH_VARIABLES = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
+/**
+ * The asymmetric JWS algorithms jose verifies. HS* is left out on purpose: a key set is public,
+ * and an HMAC "signed" with a public key proves nothing (the algorithm-confusion attack).
+ */
+const EXTERNAL_ALGORITHMS = [
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+];
+
+/** All three variables or none; AUTH_ALGORITHMS is checked even when they are unset. */
+function externalAuth(read: EnvReader): ExternalAuthConfig | undefined {
+  const raw = read.string('AUTH_ALGORITHMS') ?? 'EdDSA,ES256,RS256';
+  const algorithms = raw.split(',').map((algorithm) => algorithm.trim());
+  for (const algorithm of algorithms) {
+    if (/^(none|HS\d*)$/i.test(algorithm)) {
+      throw new ConfigError(
+        'AUTH_ALGORITHMS',
+        `must not allow "${algorithm}": only public-key algorithms can be checked against a key set`,
+      );
+    }
+    if (!EXTERNAL_ALGORITHMS.includes(algorithm)) {
+      throw new ConfigError(
+        'AUTH_ALGORITHMS',
+        `must be a comma-separated list of ${EXTERNAL_ALGORITHMS.join(', ')} (got "${algorithm}")`,
+      );
+    }
+  }
+  const given = EXTERNAL_AUTH_VARIABLES.filter((name) => read.string(name) !== undefined);
+  if (given.length === 0) return undefined;
+  const missing = EXTERNAL_AUTH_VARIABLES.find((name) => !given.includes(name));
+  if (missing) {
+    throw new ConfigError(
+      missing,
+      `is required when ${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set ` +
+        `(external tokens need ${EXTERNAL_AUTH_VARIABLES.join(', ')})`,
+    );
+  }
+  const jwksUrl = read.url('AUTH_JWKS_URL', ['https:', 'http:'])!;
+  const { protocol, hostname } = new URL(jwksUrl);
+  if (protocol === 'http:' && !isLoopback(hostname)) {
+    throw new ConfigError(
+      'AUTH_JWKS_URL',
+      'must be an https:// URL (plain http only for a loopback host: localhost, 127.0.0.1, [::1])',
+    );
+  }
+  return {
+    jwksUrl,
+    issuer: read.string('AUTH_ISSUER')!,
+    audience: read.string('AUTH_AUDIENCE')!,
+    algorithms: [...new Set(algorithms)],
+  };
+}
+
+const isLoopback = (hostname: string) =>
+  hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 
 /**
  * Production needs a real secret; development generates one once and keeps it in DATA_DIR so

@@ -12,6 +12,7 @@ import { ListsSubtasksRecurrence1764100000000 } from './migrations/1764100000000
 import { TrashAndChangeLog1764200000000 } from './migrations/1764200000000-TrashAndChangeLog';
 import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
 import { ApiTokens1764400000000 } from './migrations/1764400000000-ApiTokens';
+import { ExternalIdentities1764500000000 } from './migrations/1764500000000-ExternalIdentities';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   TrashAndChangeLog1764200000000,
   Webhooks1764300000000,
   ApiTokens1764400000000,
+  ExternalIdentities1764500000000,
 ];
 
 export interface DatabaseSettings {

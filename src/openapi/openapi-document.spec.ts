@@ -4,6 +4,7 @@ import {
   API_TOKEN_SCOPES,
   contractSchemaNames,
   finishDocument,
+  LOCAL_LOGIN_OPERATION,
   PUBLIC_OPERATION,
 } from './openapi-document';
 
@@ -46,6 +47,14 @@ describe('finishDocument', () => {
           responses: { '200': { $ref: '#/components/responses/X' }, '409': { description: 'x' } },
         },
       },
+      '/api/auth/sessions': {
+        get: {
+          operationId: 'listSessions',
+          tags: ['Auth'],
+          [LOCAL_LOGIN_OPERATION]: true,
+          responses: { '200': ok },
+        },
+      },
       '/api/{user_id}/tasks': {
         get: {
           operationId: 'listTasks',
@@ -66,14 +75,24 @@ describe('finishDocument', () => {
   const listUsers: any = document.paths['/api/admin/users'].get;
   const login: any = document.paths['/api/auth/login'].post;
   const listTasks: any = document.paths['/api/{user_id}/tasks'].get;
+  const listSessions: any = document.paths['/api/auth/sessions'].get;
 
   it('public operations need no token; the others need the bearer token and document 401', () => {
     expect(login.security).toEqual([]);
     expect(login[PUBLIC_OPERATION]).toBeUndefined();
     expect(login.responses['401']).toBeUndefined();
-    expect(listTasks.security).toEqual([{ bearer: [] }]);
+    expect(listTasks.security).toEqual([{ bearer: [] }, { externalJwt: [] }]);
     expect(listTasks.responses['401']).toMatchObject({
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
+  });
+
+  it('a local-login route takes only the API’s own bearer token; the external scheme is described', () => {
+    expect(listSessions.security).toEqual([{ bearer: [] }]);
+    expect(listSessions[LOCAL_LOGIN_OPERATION]).toBeUndefined();
+    expect(document.components?.securitySchemes?.externalJwt).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
     });
   });
 
@@ -121,6 +140,7 @@ describe('finishDocument', () => {
     expect(Object.keys(document.paths)).toEqual([
       '/api/admin/users',
       '/api/auth/login',
+      '/api/auth/sessions',
       '/api/{user_id}/tasks',
     ]);
     expect(Object.keys(document)).toEqual([
@@ -159,7 +179,12 @@ describe('finishDocument: API tokens', () => {
   const op = (path: string, method: string): any => (document.paths[path] as any)[method];
 
   it('offers the API token scheme, with the scopes that will do, where a token may call', () => {
-    expect(op('/owner', 'get').security).toEqual([{ bearer: [] }, { apiToken: [] }]);
+    // (and an external issuer's token wherever a route is not about a login here)
+    expect(op('/owner', 'get').security).toEqual([
+      { bearer: [] },
+      { apiToken: [] },
+      { externalJwt: [] },
+    ]);
     expect(op('/owner', 'get')[API_TOKEN_SCOPES]).toEqual(['tasks:read', 'tasks:write']);
     expect(op('/owner', 'post')[API_TOKEN_SCOPES]).toEqual(['tasks:write']);
     expect(op('/me', 'get')[API_TOKEN_SCOPES]).toEqual(['tasks:read', 'tasks:write', 'admin']);
@@ -167,7 +192,7 @@ describe('finishDocument: API tokens', () => {
       ['/account', 'patch'],
       ['/account', 'put'],
     ]) {
-      expect(op(path, method).security).toEqual([{ bearer: [] }]);
+      expect(op(path, method).security).toEqual([{ bearer: [] }, { externalJwt: [] }]);
       expect(op(path, method)[API_TOKEN_SCOPES]).toBeUndefined();
     }
     expect(op('/login', 'post').security).toEqual([]);

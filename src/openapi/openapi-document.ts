@@ -17,6 +17,28 @@ export const API_TOKEN = 'apiToken';
 /** The scopes any one of which lets an API token call the operation (absent: none can). */
 export const API_TOKEN_SCOPES = 'x-api-token-scopes';
 
+/** Set by @LocalLoginOnly(): a route an external issuer's token cannot use (403). */
+export const LOCAL_LOGIN_OPERATION = 'x-local-login';
+
+/** A JWT of the external issuer (AUTH_JWKS_URL): listed beside `bearer` where it is accepted. */
+export const EXTERNAL_JWT = 'externalJwt';
+const EXTERNAL_JWT_SCHEME = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description:
+    'A JWT of your own sign-in service (Better Auth’s JWT plugin, Auth0, Clerk, any OIDC issuer), ' +
+    'accepted when the server sets AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE. It is checked ' +
+    'against the issuer’s key set (key by `kid`, algorithm one of AUTH_ALGORITHMS, `iss`, `aud`, ' +
+    '`exp` and `nbf` with 60 s of clock skew): any failure is 401 UNAUTHENTICATED, and 503 ' +
+    'SERVICE_UNAVAILABLE while the key set cannot be fetched. The caller is the account linked ' +
+    'to the token’s (`iss`, `sub`); the first token makes it from the `email` and `name` claims ' +
+    '(role `user`), or links the account that has that email when the token says it is ' +
+    'verified (`email_verified` or `emailVerified`), else that first request is 409 EMAIL_TAKEN. ' +
+    'Bans and deletion are this API’s: a banned account is 401. It has no password or login ' +
+    'here: the password and session routes are 403 FORBIDDEN with it.',
+} as const;
+
 /** Tag order and descriptions as Swagger UI shows them; a tag no operation uses is left out. */
 const TAGS: Record<string, string> = {
   Auth: 'Sign-up, login, tokens and your own account',
@@ -93,7 +115,11 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     tags,
     ...rest,
     paths: sortKeys(paths),
-    components: { ...components, headers: usedHeaders(finished) },
+    components: {
+      ...components,
+      securitySchemes: { ...components?.securitySchemes, [EXTERNAL_JWT]: EXTERNAL_JWT_SCHEME },
+      headers: usedHeaders(finished),
+    },
   };
   typeNullableOneOfs(ordered);
   return renameSchemas(ordered, contractSchemaNames(Object.keys(components?.schemas ?? {})));
@@ -115,16 +141,20 @@ function typeNullableOneOfs(document: OpenAPIObject) {
 
 function finishOperation(operation: Operation, method: string) {
   const isPublic = operation[PUBLIC_OPERATION] === true;
+  const localLogin = operation[LOCAL_LOGIN_OPERATION] === true;
   delete operation[PUBLIC_OPERATION];
+  delete operation[LOCAL_LOGIN_OPERATION];
   const tokenAccess = operation[TOKEN_ACCESS_EXTENSION] as TokenAccess | undefined;
   delete operation[TOKEN_ACCESS_EXTENSION];
   // The same answer the scope guard gets for this route.
   const tokenScopes = acceptedScopes(tokenAccess, method.toUpperCase());
   operation.security = isPublic
     ? []
-    : tokenScopes
-      ? [{ [BEARER]: [] }, { [API_TOKEN]: [] }]
-      : [{ [BEARER]: [] }];
+    : [
+        { [BEARER]: [] },
+        ...(tokenScopes ? [{ [API_TOKEN]: [] }] : []),
+        ...(localLogin ? [] : [{ [EXTERNAL_JWT]: [] }]),
+      ];
   if (!isPublic && tokenScopes) operation[API_TOKEN_SCOPES] = [...tokenScopes];
   const tags: string[] = operation.tags ?? [];
   // A parameter documented without a type would reach the generated client as `unknown`.

@@ -18,8 +18,9 @@ export class User {
   @Column({ type: 'text' })
   email: string;
 
-  @Column({ name: 'password_hash', type: 'text', select: false })
-  passwordHash: string;
+  /** Null for an account made from an external issuer's token: it has no password here. */
+  @Column({ name: 'password_hash', type: 'text', select: false, nullable: true })
+  passwordHash: string | null;
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   name: string | null;

@@ -110,14 +110,15 @@ export async function startTestApp(
  * before the block's own hooks (which may use it), and closed in its afterAll.
  */
 export function useTestApp(
-  env: Record<string, string> = {},
+  env: Record<string, string> | (() => Record<string, string>) = {},
   options: CreateAppOptions = {},
   connectVia?: (url: string) => string,
 ): TestApp {
   let current: TestApp | undefined;
   // A start (database, migrations, job queue) on a loaded 2-core machine can pass jest's 5 s.
+  // `env` as a function: read when the app starts, after the hooks declared before this call.
   beforeAll(async () => {
-    current = await createTestApp(env, options, connectVia);
+    current = await createTestApp(typeof env === 'function' ? env() : env, options, connectVia);
   }, 30_000);
   afterAll(async () => {
     await current?.close();

@@ -22,7 +22,11 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  * Every admin change, newest first
  */
 export const listAuditLog = <ThrowOnError extends boolean = false>(options?: Options<ListAuditLogData, ThrowOnError>) => (options?.client ?? client).get<ListAuditLogResponses, ListAuditLogErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/audit-log',
     ...options
 });
@@ -33,7 +37,11 @@ export const listAuditLog = <ThrowOnError extends boolean = false>(options?: Opt
  * Overdue: not completed and due date in the past.
  */
 export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, GetStatsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/stats',
     ...options
 });
@@ -42,7 +50,11 @@ export const getStats = <ThrowOnError extends boolean = false>(options?: Options
  * Every user's tasks
  */
 export const listAllTasks = <ThrowOnError extends boolean = false>(options?: Options<ListAllTasksData, ThrowOnError>) => (options?.client ?? client).get<ListAllTasksResponses, ListAllTasksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/tasks',
     ...options
 });
@@ -51,7 +63,11 @@ export const listAllTasks = <ThrowOnError extends boolean = false>(options?: Opt
  * List and search users
  */
 export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users',
     ...options
 });
@@ -62,7 +78,11 @@ export const listUsers = <ThrowOnError extends boolean = false>(options?: Option
  * The audit entries about the user stay. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
  */
 export const deleteUser = <ThrowOnError extends boolean = false>(options: Options<DeleteUserData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserResponses, DeleteUserErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}',
     ...options
 });
@@ -71,7 +91,11 @@ export const deleteUser = <ThrowOnError extends boolean = false>(options: Option
  * One user
  */
 export const getUser = <ThrowOnError extends boolean = false>(options: Options<GetUserData, ThrowOnError>) => (options.client ?? client).get<GetUserResponses, GetUserErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}',
     ...options
 });
@@ -82,7 +106,11 @@ export const getUser = <ThrowOnError extends boolean = false>(options: Options<G
  * Ends every login of the user at once and refuses its logins (403 ACCOUNT_BANNED); its data is kept. Banning a banned user changes nothing. Not yourself (409 SELF_ACTION), not the last admin (409 LAST_ADMIN).
  */
 export const banUser = <ThrowOnError extends boolean = false>(options: Options<BanUserData, ThrowOnError>) => (options.client ?? client).post<BanUserResponses, BanUserErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}/ban',
     ...options,
     headers: {
@@ -97,7 +125,11 @@ export const banUser = <ThrowOnError extends boolean = false>(options: Options<B
  * Applies on the next request, even with an old token. Setting the role it already has changes nothing. An admin cannot demote itself (409 SELF_ACTION) nor the last admin (409 LAST_ADMIN).
  */
 export const changeUserRole = <ThrowOnError extends boolean = false>(options: Options<ChangeUserRoleData, ThrowOnError>) => (options.client ?? client).patch<ChangeUserRoleResponses, ChangeUserRoleErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}/role',
     ...options,
     headers: {
@@ -110,7 +142,11 @@ export const changeUserRole = <ThrowOnError extends boolean = false>(options: Op
  * A user's tasks
  */
 export const listUserTasks = <ThrowOnError extends boolean = false>(options: Options<ListUserTasksData, ThrowOnError>) => (options.client ?? client).get<ListUserTasksResponses, ListUserTasksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}/tasks',
     ...options
 });
@@ -121,7 +157,11 @@ export const listUserTasks = <ThrowOnError extends boolean = false>(options: Opt
  * 404 USER_NOT_FOUND for no such user, TASK_NOT_FOUND when the task is not that user's.
  */
 export const deleteUserTask = <ThrowOnError extends boolean = false>(options: Options<DeleteUserTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteUserTaskResponses, DeleteUserTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}/tasks/{task_id}',
     ...options
 });
@@ -132,7 +172,11 @@ export const deleteUserTask = <ThrowOnError extends boolean = false>(options: Op
  * Restores login. Unbanning a user who is not banned changes nothing.
  */
 export const unbanUser = <ThrowOnError extends boolean = false>(options: Options<UnbanUserData, ThrowOnError>) => (options.client ?? client).post<UnbanUserResponses, UnbanUserErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/admin/users/{id}/unban',
     ...options
 });
@@ -169,7 +213,11 @@ export const logout = <ThrowOnError extends boolean = false>(options: Options<Lo
  * The current user
  */
 export const getMe = <ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>) => (options?.client ?? client).get<GetMeResponses, GetMeErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/auth/me',
     ...options
 });
@@ -178,7 +226,7 @@ export const getMe = <ThrowOnError extends boolean = false>(options?: Options<Ge
  * Change your display name
  */
 export const updateMe = <ThrowOnError extends boolean = false>(options: Options<UpdateMeData, ThrowOnError>) => (options.client ?? client).patch<UpdateMeResponses, UpdateMeErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/auth/me',
     ...options,
     headers: {
@@ -256,7 +304,7 @@ export const revokeSession = <ThrowOnError extends boolean = false>(options: Opt
  * All of them (at most 50), expired ones included; never the token itself.
  */
 export const listApiTokens = <ThrowOnError extends boolean = false>(options?: Options<ListApiTokensData, ThrowOnError>) => (options?.client ?? client).get<ListApiTokensResponses, ListApiTokensErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/auth/tokens',
     ...options
 });
@@ -267,7 +315,7 @@ export const listApiTokens = <ThrowOnError extends boolean = false>(options?: Op
  * The answer carries the `token`, shown only here. Send it as `Authorization: Bearer tap_...`: it can call what its `scopes` allow, until it expires or is deleted, whatever happens to your password or logins meanwhile.
  */
 export const createApiToken = <ThrowOnError extends boolean = false>(options: Options<CreateApiTokenData, ThrowOnError>) => (options.client ?? client).post<CreateApiTokenResponses, CreateApiTokenErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/auth/tokens',
     ...options,
     headers: {
@@ -282,7 +330,7 @@ export const createApiToken = <ThrowOnError extends boolean = false>(options: Op
  * It stops working at once. Someone else's is 404.
  */
 export const deleteApiToken = <ThrowOnError extends boolean = false>(options: Options<DeleteApiTokenData, ThrowOnError>) => (options.client ?? client).delete<DeleteApiTokenResponses, DeleteApiTokenErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
+    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
     url: '/api/auth/tokens/{id}',
     ...options
 });
@@ -293,7 +341,11 @@ export const deleteApiToken = <ThrowOnError extends boolean = false>(options: Op
  * Without `since`: every task and list as an `upsert`, paged (call again with `next_since` while `has_more`). With `since`: every task and list created, changed, trashed, restored or deleted since, each once in its latest state (trashed or deleted: `op: "delete"`, `data: null`). Applying the answers in order gives exactly the server’s state at the last `next_since`, whatever order concurrent writes commit in. A `since` older than CHANGES_RETENTION (30 days by default) is 410 SYNC_EXPIRED: start again with a snapshot.
  */
 export const listChanges = <ThrowOnError extends boolean = false>(options: Options<ListChangesData, ThrowOnError>) => (options.client ?? client).get<ListChangesResponses, ListChangesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/changes',
     ...options
 });
@@ -302,7 +354,11 @@ export const listChanges = <ThrowOnError extends boolean = false>(options: Optio
  * List your lists, in your manual order
  */
 export const listLists = <ThrowOnError extends boolean = false>(options: Options<ListListsData, ThrowOnError>) => (options.client ?? client).get<ListListsResponses, ListListsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists',
     ...options
 });
@@ -311,7 +367,11 @@ export const listLists = <ThrowOnError extends boolean = false>(options: Options
  * Create a list (it goes last)
  */
 export const createList = <ThrowOnError extends boolean = false>(options: Options<CreateListData, ThrowOnError>) => (options.client ?? client).post<CreateListResponses, CreateListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists',
     ...options,
     headers: {
@@ -326,7 +386,11 @@ export const createList = <ThrowOnError extends boolean = false>(options: Option
  * Its tasks (and their subtasks) go with it, in one transaction.
  */
 export const deleteList = <ThrowOnError extends boolean = false>(options: Options<DeleteListData, ThrowOnError>) => (options.client ?? client).delete<DeleteListResponses, DeleteListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists/{id}',
     ...options
 });
@@ -335,7 +399,11 @@ export const deleteList = <ThrowOnError extends boolean = false>(options: Option
  * Get one of your lists
  */
 export const getList = <ThrowOnError extends boolean = false>(options: Options<GetListData, ThrowOnError>) => (options.client ?? client).get<GetListResponses, GetListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists/{id}',
     ...options
 });
@@ -344,7 +412,11 @@ export const getList = <ThrowOnError extends boolean = false>(options: Options<G
  * Rename or recolour a list
  */
 export const updateList = <ThrowOnError extends boolean = false>(options: Options<UpdateListData, ThrowOnError>) => (options.client ?? client).patch<UpdateListResponses, UpdateListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists/{id}',
     ...options,
     headers: {
@@ -359,7 +431,11 @@ export const updateList = <ThrowOnError extends boolean = false>(options: Option
  * Next to another of your lists (`before` or `after` its id), or last with neither.
  */
 export const moveList = <ThrowOnError extends boolean = false>(options: Options<MoveListData, ThrowOnError>) => (options.client ?? client).post<MoveListResponses, MoveListErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/lists/{id}/move',
     ...options,
     headers: {
@@ -372,7 +448,11 @@ export const moveList = <ThrowOnError extends boolean = false>(options: Options<
  * Clear completed: delete all your completed tasks
  */
 export const clearCompletedTasks = <ThrowOnError extends boolean = false>(options: Options<ClearCompletedTasksData, ThrowOnError>) => (options.client ?? client).delete<ClearCompletedTasksResponses, ClearCompletedTasksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks',
     ...options
 });
@@ -381,7 +461,11 @@ export const clearCompletedTasks = <ThrowOnError extends boolean = false>(option
  * List your tasks
  */
 export const listTasks = <ThrowOnError extends boolean = false>(options: Options<ListTasksData, ThrowOnError>) => (options.client ?? client).get<ListTasksResponses, ListTasksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks',
     ...options
 });
@@ -392,7 +476,11 @@ export const listTasks = <ThrowOnError extends boolean = false>(options: Options
  * With an `Idempotency-Key` header, a retry within 24 hours returns the first response (status, body, Location, ETag, plus `Idempotent-Replayed: true`) and creates nothing. Concurrent requests with one key create one task.
  */
 export const createTask = <ThrowOnError extends boolean = false>(options: Options<CreateTaskData, ThrowOnError>) => (options.client ?? client).post<CreateTaskResponses, CreateTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks',
     ...options,
     headers: {
@@ -405,7 +493,11 @@ export const createTask = <ThrowOnError extends boolean = false>(options: Option
  * Delete a task
  */
 export const deleteTask = <ThrowOnError extends boolean = false>(options: Options<DeleteTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteTaskResponses, DeleteTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}',
     ...options
 });
@@ -414,7 +506,11 @@ export const deleteTask = <ThrowOnError extends boolean = false>(options: Option
  * Get one of your tasks
  */
 export const getTask = <ThrowOnError extends boolean = false>(options: Options<GetTaskData, ThrowOnError>) => (options.client ?? client).get<GetTaskResponses, GetTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}',
     ...options
 });
@@ -423,7 +519,11 @@ export const getTask = <ThrowOnError extends boolean = false>(options: Options<G
  * Update a task (fields given only)
  */
 export const updateTask = <ThrowOnError extends boolean = false>(options: Options<UpdateTaskData, ThrowOnError>) => (options.client ?? client).patch<UpdateTaskResponses, UpdateTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}',
     ...options,
     headers: {
@@ -436,7 +536,11 @@ export const updateTask = <ThrowOnError extends boolean = false>(options: Option
  * Update a task (fields given only)
  */
 export const replaceTask = <ThrowOnError extends boolean = false>(options: Options<ReplaceTaskData, ThrowOnError>) => (options.client ?? client).put<ReplaceTaskResponses, ReplaceTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}',
     ...options,
     headers: {
@@ -449,7 +553,11 @@ export const replaceTask = <ThrowOnError extends boolean = false>(options: Optio
  * Toggle completion, or set it with {completed}
  */
 export const completeTask = <ThrowOnError extends boolean = false>(options: Options<CompleteTaskData, ThrowOnError>) => (options.client ?? client).patch<CompleteTaskResponses, CompleteTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}/complete',
     ...options,
     headers: {
@@ -462,7 +570,11 @@ export const completeTask = <ThrowOnError extends boolean = false>(options: Opti
  * A recurring task's completed occurrences, newest first
  */
 export const listCompletions = <ThrowOnError extends boolean = false>(options: Options<ListCompletionsData, ThrowOnError>) => (options.client ?? client).get<ListCompletionsResponses, ListCompletionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}/completions',
     ...options
 });
@@ -473,7 +585,11 @@ export const listCompletions = <ThrowOnError extends boolean = false>(options: O
  * `list_id` and/or `parent_id` (null: top-level) give the new place; `before` or `after` (the id of a task among the new siblings) puts it next to that task, else it goes last. Its subtasks move with it. A subtask is always in its parent’s list.
  */
 export const moveTask = <ThrowOnError extends boolean = false>(options: Options<MoveTaskData, ThrowOnError>) => (options.client ?? client).post<MoveTaskResponses, MoveTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/tasks/{id}/move',
     ...options,
     headers: {
@@ -486,7 +602,11 @@ export const moveTask = <ThrowOnError extends boolean = false>(options: Options<
  * Empty your trash
  */
 export const emptyTrash = <ThrowOnError extends boolean = false>(options: Options<EmptyTrashData, ThrowOnError>) => (options.client ?? client).delete<EmptyTrashResponses, EmptyTrashErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/trash',
     ...options
 });
@@ -497,7 +617,11 @@ export const emptyTrash = <ThrowOnError extends boolean = false>(options: Option
  * Deleted tasks (and the subtasks that went with them) stay here for TRASH_RETENTION (30 days by default), then are deleted for good.
  */
 export const listTrash = <ThrowOnError extends boolean = false>(options: Options<ListTrashData, ThrowOnError>) => (options.client ?? client).get<ListTrashResponses, ListTrashErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/trash',
     ...options
 });
@@ -506,7 +630,11 @@ export const listTrash = <ThrowOnError extends boolean = false>(options: Options
  * Delete a task in the trash for good (with its subtasks)
  */
 export const deleteTrashedTask = <ThrowOnError extends boolean = false>(options: Options<DeleteTrashedTaskData, ThrowOnError>) => (options.client ?? client).delete<DeleteTrashedTaskResponses, DeleteTrashedTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/trash/{id}',
     ...options
 });
@@ -517,7 +645,11 @@ export const deleteTrashedTask = <ThrowOnError extends boolean = false>(options:
  * Back with the subtasks that were deleted with it, last in its list (or in your default list when that list is gone). A subtask comes back under its parent when the parent is not in the trash, else top-level.
  */
 export const restoreTask = <ThrowOnError extends boolean = false>(options: Options<RestoreTaskData, ThrowOnError>) => (options.client ?? client).post<RestoreTaskResponses, RestoreTaskErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/trash/{id}/restore',
     ...options
 });
@@ -526,7 +658,11 @@ export const restoreTask = <ThrowOnError extends boolean = false>(options: Optio
  * Your webhooks, oldest first
  */
 export const listWebhooks = <ThrowOnError extends boolean = false>(options: Options<ListWebhooksData, ThrowOnError>) => (options.client ?? client).get<ListWebhooksResponses, ListWebhooksErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks',
     ...options
 });
@@ -537,7 +673,11 @@ export const listWebhooks = <ThrowOnError extends boolean = false>(options: Opti
  * The answer carries the signing `secret`, shown only here. Deliveries are signed POSTs (Standard Webhooks), at least once: dedupe by `webhook-id`.
  */
 export const createWebhook = <ThrowOnError extends boolean = false>(options: Options<CreateWebhookData, ThrowOnError>) => (options.client ?? client).post<CreateWebhookResponses, CreateWebhookErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks',
     ...options,
     headers: {
@@ -550,7 +690,11 @@ export const createWebhook = <ThrowOnError extends boolean = false>(options: Opt
  * Delete a webhook (its pending deliveries go too)
  */
 export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Options<DeleteWebhookData, ThrowOnError>) => (options.client ?? client).delete<DeleteWebhookResponses, DeleteWebhookErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks/{id}',
     ...options
 });
@@ -559,7 +703,11 @@ export const deleteWebhook = <ThrowOnError extends boolean = false>(options: Opt
  * Get one of your webhooks
  */
 export const getWebhook = <ThrowOnError extends boolean = false>(options: Options<GetWebhookData, ThrowOnError>) => (options.client ?? client).get<GetWebhookResponses, GetWebhookErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks/{id}',
     ...options
 });
@@ -568,7 +716,11 @@ export const getWebhook = <ThrowOnError extends boolean = false>(options: Option
  * Change a webhook: url, events, description, active
  */
 export const updateWebhook = <ThrowOnError extends boolean = false>(options: Options<UpdateWebhookData, ThrowOnError>) => (options.client ?? client).patch<UpdateWebhookResponses, UpdateWebhookErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks/{id}',
     ...options,
     headers: {
@@ -581,7 +733,11 @@ export const updateWebhook = <ThrowOnError extends boolean = false>(options: Opt
  * A webhook's deliveries, newest first
  */
 export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(options: Options<ListWebhookDeliveriesData, ThrowOnError>) => (options.client ?? client).get<ListWebhookDeliveriesResponses, ListWebhookDeliveriesErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks/{id}/deliveries',
     ...options
 });
@@ -590,7 +746,11 @@ export const listWebhookDeliveries = <ThrowOnError extends boolean = false>(opti
  * Send a webhook.test event to it
  */
 export const testWebhook = <ThrowOnError extends boolean = false>(options: Options<TestWebhookData, ThrowOnError>) => (options.client ?? client).post<TestWebhookResponses, TestWebhookErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, { scheme: 'bearer', type: 'http' }],
+    security: [
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' },
+        { scheme: 'bearer', type: 'http' }
+    ],
     url: '/api/{user_id}/webhooks/{id}/test',
     ...options
 });

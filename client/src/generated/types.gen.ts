@@ -1222,7 +1222,7 @@ export type LogoutErrors = {
      */
     401: Problem;
     /**
-     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     * The request carries a valid token of the external issuer, which has no login here (FORBIDDEN); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1353,7 +1353,7 @@ export type ChangePasswordErrors = {
      */
     401: Problem;
     /**
-     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1406,7 +1406,7 @@ export type RefreshErrors = {
      */
     401: Problem;
     /**
-     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     * The request carries a valid token of the external issuer, which has no login here (FORBIDDEN); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1508,7 +1508,7 @@ export type ListSessionsErrors = {
      */
     401: Problem;
     /**
-     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**
@@ -1551,7 +1551,7 @@ export type RevokeSessionErrors = {
      */
     401: Problem;
     /**
-     * Called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
+     * The token is the external issuer’s: it has no password or login here (FORBIDDEN); or called with an API token: this route is not for API tokens (INSUFFICIENT_SCOPE)
      */
     403: Problem;
     /**

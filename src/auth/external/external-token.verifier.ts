@@ -1,0 +1,86 @@
+import { HttpStatus, Logger } from '@nestjs/common';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { ProblemException, unauthenticated } from '../../common/problem';
+import type { ExternalAuthConfig } from '../../config/config';
+
+/** An unknown `kid` fetches the key set again at most this often (an unknown kid is cheap to send). */
+const JWKS_COOLDOWN_MS = 30_000;
+/** Known keys are trusted this long after a fetch: a key the issuer withdraws stops within it. */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_TIMEOUT_MS = 5_000;
+const CLOCK_TOLERANCE_SECONDS = 60;
+
+const issuerUnavailable = () =>
+  new ProblemException(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'SERVICE_UNAVAILABLE',
+    'The sign-in service’s keys cannot be fetched right now: try again shortly.',
+  );
+
+/**
+ * Checks a bearer JWT of the external issuer with jose: signature by the key of its `kid` in the
+ * issuer's JSON Web Key Set (fetched, cached, fetched again for an unknown kid), algorithm pinned
+ * to AUTH_ALGORITHMS, `iss`, `aud`, `exp` (required) and `nbf` with 60 s of clock skew.
+ *
+ * Any fault of the token is 401. A key set that cannot be had (the issuer down, slow, or
+ * answering something that is not a key set) is 503 with Retry-After: the token may well be good,
+ * and a 401 would send the client to sign in again at the issuer that is down.
+ */
+export class ExternalTokenVerifier {
+  private readonly logger = new Logger('ExternalAuth');
+  private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(private readonly config: ExternalAuthConfig) {
+    this.keys = createRemoteJWKSet(new URL(config.jwksUrl), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      cacheMaxAge: JWKS_MAX_AGE_MS,
+      timeoutDuration: JWKS_TIMEOUT_MS,
+    });
+  }
+
+  /** The verified claims, `sub` included; a ProblemException otherwise. */
+  async verify(token: string): Promise<JWTPayload & { sub: string }> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        algorithms: this.config.algorithms,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['sub', 'exp'],
+      });
+      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 1000) {
+        throw unauthenticated('The token has no usable `sub` claim.');
+      }
+      return payload as JWTPayload & { sub: string };
+    } catch (error) {
+      if (error instanceof ProblemException) throw error;
+      if (isKeySetFailure(error)) {
+        this.logger.warn(
+          `the key set at ${this.config.jwksUrl} cannot be fetched: ${describe(error)}`,
+        );
+        throw issuerUnavailable();
+      }
+      throw unauthenticated();
+    }
+  }
+}
+
+/**
+ * jose's own errors are about the token, except these three about the key set's fetch: a timeout,
+ * an answer that is not a key set, and its generic error for a non-200 or non-JSON answer. Any
+ * other error comes from fetch itself (connection refused, DNS, TLS).
+ */
+function isKeySetFailure(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    error.code === 'ERR_JOSE_GENERIC'
+  );
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+}
