@@ -444,11 +444,11 @@ describe('Tokens from an external issuer whose key set cannot be fetched', () =>
     AUTH_AUDIENCE: AUDIENCE,
   }));
 
-  it('503 SERVICE_UNAVAILABLE with Retry-After (the token may be good: not a 401); nothing created', async () => {
+  it('401 UNAUTHENTICATED saying the keys cannot be fetched (any failure is 401); nothing created', async () => {
     const token = await issuer.token(await issuer.signUp(uniqueEmail('down')));
     const response = await t.http().get('/api/auth/me').set(bearer(token));
-    expectProblem(response, 503, 'SERVICE_UNAVAILABLE');
-    expect(response.headers['retry-after']).toBe('5');
+    expectProblem(response, 401, 'UNAUTHENTICATED');
+    expect(response.body.detail).toMatch(/keys cannot be fetched/);
     expect(await countRows(t, 'users')).toBe(0);
   });
 

@@ -30,8 +30,8 @@ const EXTERNAL_JWT_SCHEME = {
     'A JWT of your own sign-in service (Better Auth’s JWT plugin, Auth0, Clerk, any OIDC issuer), ' +
     'accepted when the server sets AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE. It is checked ' +
     'against the issuer’s key set (key by `kid`, algorithm one of AUTH_ALGORITHMS, `iss`, `aud`, ' +
-    '`exp` and `nbf` with 60 s of clock skew): any failure is 401 UNAUTHENTICATED, and 503 ' +
-    'SERVICE_UNAVAILABLE while the key set cannot be fetched. The caller is the account linked ' +
+    '`exp` and `nbf` with 60 s of clock skew): any failure is 401 UNAUTHENTICATED, a key set ' +
+    'that cannot be fetched included. The caller is the account linked ' +
     'to the token’s (`iss`, `sub`); the first token makes it from the `email` and `name` claims ' +
     '(role `user`), or links the account that has that email when the token says it is ' +
     'verified (`email_verified` or `emailVerified`), else that first request is 409 EMAIL_TAKEN. ' +

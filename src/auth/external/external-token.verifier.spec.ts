@@ -108,19 +108,19 @@ describe('ExternalTokenVerifier (jose, against a key set served over HTTP)', () 
     ['a 404', { status: 404, body: 'not here' }],
     ['a body that is not JSON', { status: 200, body: '<html>' }],
     ['JSON that is not a key set', { status: 200, body: '{"keys": 1}' }],
-  ])('a key set answered with %s: 503, the token may be good', async (_, failure) => {
+  ])('a key set answered with %s: 401 (the contract: any failure)', async (_, failure) => {
     keySet.failure = failure;
-    expect(await statusOf(verifier(), await ed.sign(good()))).toBe(503);
+    expect(await statusOf(verifier(), await ed.sign(good()))).toBe(401);
   });
 
-  it('a key set nobody answers for (connection refused): 503', async () => {
+  it('a key set nobody answers for (connection refused): 401', async () => {
     const down = new ExternalTokenVerifier({
       jwksUrl: 'http://127.0.0.1:9/jwks',
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ['EdDSA'],
     });
-    expect(await statusOf(down, await ed.sign(good()))).toBe(503);
+    expect(await statusOf(down, await ed.sign(good()))).toBe(401);
   });
 
   it('fetches the set once, then again only for an unknown kid after the 30 s cooldown', async () => {

@@ -1,4 +1,4 @@
-import { HttpStatus, Logger } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { ProblemException, unauthenticated } from '../../common/problem';
 import type { ExternalAuthConfig } from '../../config/config';
@@ -10,21 +10,14 @@ const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
 const CLOCK_TOLERANCE_SECONDS = 60;
 
-const issuerUnavailable = () =>
-  new ProblemException(
-    HttpStatus.SERVICE_UNAVAILABLE,
-    'SERVICE_UNAVAILABLE',
-    'The sign-in service’s keys cannot be fetched right now: try again shortly.',
-  );
-
 /**
  * Checks a bearer JWT of the external issuer with jose: signature by the key of its `kid` in the
  * issuer's JSON Web Key Set (fetched, cached, fetched again for an unknown kid), algorithm pinned
  * to AUTH_ALGORITHMS, `iss`, `aud`, `exp` (required) and `nbf` with 60 s of clock skew.
  *
- * Any fault of the token is 401. A key set that cannot be had (the issuer down, slow, or
- * answering something that is not a key set) is 503 with Retry-After: the token may well be good,
- * and a 401 would send the client to sign in again at the issuer that is down.
+ * Any failure is 401, as the contract says, a key set that cannot be had included (the issuer
+ * down, slow, or answering something that is not a key set): the token may be good then, so that
+ * case is logged as a warning for the operator and its 401 says why.
  */
 export class ExternalTokenVerifier {
   private readonly logger = new Logger('ExternalAuth');
@@ -58,7 +51,9 @@ export class ExternalTokenVerifier {
         this.logger.warn(
           `the key set at ${this.config.jwksUrl} cannot be fetched: ${describe(error)}`,
         );
-        throw issuerUnavailable();
+        throw unauthenticated(
+          'The sign-in service’s keys cannot be fetched right now: the token cannot be checked.',
+        );
       }
       throw unauthenticated();
     }
