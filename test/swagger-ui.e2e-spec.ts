@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createApiToken } from './support/api-tokens';
 import { createTask, registerUser } from './support/builders';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -71,19 +72,30 @@ describeWithChromium('Swagger UI in Chromium', () => {
     return operation.locator('.live-responses-table tbody tr.response').first();
   }
 
+  /**
+   * The lock button, then in the dialog the form of one security scheme (the document has three
+   * bearer schemes, each its own form): its value, its Authorize, then Close.
+   */
+  async function authorize(scheme: string, value: string) {
+    await page.locator('.scheme-container button.authorize').click();
+    const dialog = page.locator('.dialog-ux .modal-ux');
+    const form = dialog.locator('form').filter({ hasText: `${scheme} (http, Bearer)` });
+    await form.locator('input').fill(value);
+    await form.locator('button.authorize').click();
+    await form.locator('button.btn-done').click();
+  }
+
+  async function openDocs() {
+    await page.goto(`${baseUrl}/docs`);
+    await page.locator('.swagger-ui .info .title', { hasText: 'Task API' }).waitFor();
+  }
+
   it('authorizes through the dialog, runs list tasks and sees the task; keeps it across a reload', async () => {
     const user = await registerUser(t);
     const task = await createTask(t, user, { title: `Seen in Swagger UI ${Date.now()}` });
 
-    await page.goto(`${baseUrl}/docs`);
-    await page.locator('.swagger-ui .info .title', { hasText: 'Task API' }).waitFor();
-
-    // Authorize: the lock button, the bearer value, the dialog's Authorize, then Close.
-    await page.locator('.scheme-container button.authorize').click();
-    const dialog = page.locator('.dialog-ux .modal-ux');
-    await dialog.locator('input').first().fill(user.token);
-    await dialog.locator('button.authorize').click();
-    await dialog.locator('button.btn-done').click();
+    await openDocs();
+    await authorize('bearer', user.token);
     await expect(page.locator('.scheme-container button.authorize.locked').count()).resolves.toBe(
       1,
     );
@@ -110,6 +122,23 @@ describeWithChromium('Swagger UI in Chromium', () => {
     const again = await executeListTasks();
     await expect(again.locator('.response-col_status').innerText()).resolves.toContain('200');
     await expect(again.locator('.response-col_description').innerText()).resolves.toContain(
+      task.id,
+    );
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('takes an API token in its own scheme (apiToken) and sends it', async () => {
+    const user = await registerUser(t);
+    const task = await createTask(t, user, { title: `Read with an API token ${Date.now()}` });
+    const token = await createApiToken(t, user, ['tasks:read']);
+    await openDocs();
+    // Not the access token the test before left authorized (persistAuthorization).
+    await page.evaluate(() => localStorage.clear());
+    await openDocs();
+    await authorize('apiToken', token.token);
+    const response = await executeListTasks();
+    await expect(response.locator('.response-col_status').innerText()).resolves.toContain('200');
+    await expect(response.locator('.response-col_description').innerText()).resolves.toContain(
       task.id,
     );
     expect(pageErrors).toEqual([]);
