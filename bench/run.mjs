@@ -6,7 +6,8 @@
 // the API alone: deep-page, admin-users, login, and the change feed's delta polls (changes-idle,
 // changes-500).
 // `--against=DIR` compares this build with DIR's instead (server CPU per request, alternating
-// rounds) and writes bench/results/ab.md.
+// rounds) and writes bench/results/ab.md; `--credentials` compares GET one by an API token and by
+// an external issuer's JWT with GET one by an access token, the same way (bench/results/credentials.md).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as httpCreateServer } from 'node:http';
@@ -56,7 +57,7 @@ const runs = (scenario) => !ONLY || ONLY.includes(scenario);
 // --against=DIR: A/B mode, this tree's dist/ (A) against DIR/dist/ (B). More rounds by default:
 // each round is one sample of the machine's drift, and the report takes the median.
 const AGAINST = argValue('against');
-if (AGAINST && argValue('rounds') === undefined) SETTINGS.rounds = 4;
+if ((AGAINST || ARGS.has('--credentials')) && argValue('rounds') === undefined) SETTINGS.rounds = 4;
 /** What A/B mode can measure; login is left out (argon2 dominates it and is the same code in both). */
 const AB_SIZED = ['get-one', 'list-page'];
 const AB_ONCE = ['create', 'toggle', 'deep-page', 'admin-users', 'changes-idle', 'changes-500'];
@@ -499,6 +500,7 @@ async function main() {
   const load = os.loadavg();
   mkdirSync(RESULTS, { recursive: true });
   if (AGAINST) return runAb({ started, load });
+  if (ARGS.has('--credentials')) return runCredentials({ started, load });
   buildUnlessAsked();
   const scratch = await createScratchDatabase();
   const { db } = scratch;
@@ -1093,6 +1095,8 @@ async function abOnceScenarios(a, b, db, { selected, scaleToken, maxSize }) {
  * rounds after it find the JIT warm.
  */
 async function alternate(pair, scenario, size, options) {
+  // One set of options for both, or one each (--credentials: one server, two kinds of caller).
+  const optionsOf = (i) => (Array.isArray(options) ? options[i] : options);
   const rounds = pair.map(() => []);
   for (let round = 0; round < SETTINGS.rounds; round++) {
     // A, B, then B, A: the build that goes first in a round measured 3-7% more CPU per request in
@@ -1101,9 +1105,13 @@ async function alternate(pair, scenario, size, options) {
     if (round % 2 === 1) order.reverse();
     for (const [i, server] of order) {
       if (round === 0 && SETTINGS.warmup > 0)
-        await drive({ ...options, base: server.base, duration: SETTINGS.warmup });
+        await drive({ ...optionsOf(i), base: server.base, duration: SETTINGS.warmup });
       const before = cpuSeconds(server.pid);
-      const result = await drive({ ...options, base: server.base, duration: SETTINGS.duration });
+      const result = await drive({
+        ...optionsOf(i),
+        base: server.base,
+        duration: SETTINGS.duration,
+      });
       const cpu = cpuSeconds(server.pid) - before;
       const usPerRequest = result.requests > 0 ? (1e6 * cpu) / result.requests : NaN;
       rounds[i].push({ ...result, usPerRequest });
@@ -1123,7 +1131,78 @@ async function alternate(pair, scenario, size, options) {
   return { scenario, size, a, b };
 }
 
-function reportAb({ results, started, load, otherDir }) {
+/**
+ * --credentials (issue 17): GET one task on one server by each kind of caller, each against the
+ * API's own access token in alternating rounds: an API token (`tap_`, one query: the token's hash
+ * joined to its user) and an external issuer's JWT (EdDSA, checked by jose against a key set this
+ * process serves; one query: the (iss, sub) link joined to its user). Server CPU per request, as
+ * in --against; the ratio to the access token is the credential's own cost.
+ */
+async function runCredentials({ started, load }) {
+  buildUnlessAsked();
+  const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA', use: 'sig' };
+  const keySet = httpCreateServer((_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise((done) => keySet.listen(0, '127.0.0.1', done));
+  const issuer = `http://127.0.0.1:${keySet.address().port}`;
+  const audience = 'task-api-bench';
+  const scratch = await createScratchDatabase();
+  const { db } = scratch;
+  const servers = [];
+  const results = [];
+  try {
+    const env = {
+      ...serverEnv(scratch.url),
+      AUTH_JWKS_URL: `${issuer}/jwks`,
+      AUTH_ISSUER: issuer,
+      AUTH_AUDIENCE: audience,
+    };
+    const api = await startServer('api', [join(ROOT, 'dist/src/main.js')], env, '/health/live');
+    servers.push(api);
+    await db.connect();
+    const size = SETTINGS.sizes[0];
+    await dataset.createUsers(db, { loginUsers: 1, fillerUsers: dataset.fillerUsersFor(size) });
+    await dataset.growTasks(db, 0, size);
+    const ids = await dataset.sampleTaskIds(db, dataset.SCALE_USER, 1000);
+    const access = await login(api.base, dataset.SCALE_USER);
+    const made = await fetch(`${api.base}/api/auth/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', scopes: ['tasks:read'] }),
+    });
+    if (made.status !== 201) throw new Error(`POST /api/auth/tokens answered ${made.status}`);
+    const apiToken = (await made.json()).token;
+    // The scale user's own email, verified: its first request links the issuer's subject to it.
+    const external = await new SignJWT({ email: dataset.SCALE_USER, email_verified: true })
+      .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('bench-subject')
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(privateKey);
+    const getOne = (token) => sizedScenarios(token, ids)['get-one'];
+    for (const [name, token] of [
+      ['API token', apiToken],
+      ['external JWT', external],
+    ]) {
+      const answer = await getJson(`${api.base}/api/me/tasks/${ids[0]}`, token);
+      if (answer.status !== 200) throw new Error(`GET one with the ${name}: ${answer.status}`);
+      const scenario = `get-one: ${name} (A) vs access token (B)`;
+      results.push(await alternate([api, api], scenario, size, [getOne(token), getOne(access)]));
+    }
+  } finally {
+    await dropScratchDatabase(scratch, servers);
+    keySet.close();
+  }
+  return reportAb({ results, started, load, otherDir: ROOT, file: 'credentials.md' });
+}
+
+function reportAb({ results, started, load, otherDir, file: fileName = 'ab.md' }) {
   const describe = (dir) =>
     `${dir} (commit ${gitCommit(dir)}${uncommitted(dir) ? ' + uncommitted changes' : ''})`;
   const lines = [
@@ -1168,7 +1247,7 @@ function reportAb({ results, started, load, otherDir }) {
       : `${label(row)} A ${fmt(row.a.usPerRequest, 0)} µs/req vs B ${fmt(row.b.usPerRequest, 0)} µs/req (${fmt(ratio(row), 2)}x)`,
   );
   const summaryLine = `bench ab: ${parts.join(', ')}`;
-  const file = join(RESULTS, 'ab.md');
+  const file = join(RESULTS, fileName);
   writeFileSync(file, lines.join('\n') + '\n' + summaryLine + '\n');
   console.log(lines.join('\n'));
   log(`wrote ${file.replace(ROOT + '/', '')}${failed ? `; ${failed} scenario(s) FAILED` : ''}`);
