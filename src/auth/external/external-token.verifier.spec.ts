@@ -71,6 +71,39 @@ describe('ExternalTokenVerifier (jose, against a key set served over HTTP)', () 
   afterAll(() => keySet.stop());
   beforeEach(() => (keySet.failure = undefined));
 
+  describe('a token verified once', () => {
+    let clock = 0;
+    const remembering = () =>
+      new ExternalTokenVerifier(
+        { jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'] },
+        () => clock,
+      );
+    beforeEach(() => (clock = Date.now()));
+
+    it('is taken from memory for a minute (the same claims), then checked again', async () => {
+      const verifier = remembering();
+      const token = await ed.sign(good());
+      const first = await verifier.verify(token);
+      clock += 59_000;
+      expect(await verifier.verify(token)).toBe(first);
+      clock += 2_000;
+      const again = await verifier.verify(token);
+      expect(again).not.toBe(first);
+      expect(again).toEqual(first);
+    });
+
+    it('is not taken from memory past its exp and the skew', async () => {
+      const verifier = remembering();
+      // Expired 30 s ago: still within the 60 s of skew, so good for 30 s more.
+      const token = await ed.sign({ ...good(), exp: now() - 30 });
+      const first = await verifier.verify(token);
+      clock += 29_000;
+      expect(await verifier.verify(token)).toBe(first);
+      clock += 2_000;
+      expect(await verifier.verify(token)).not.toBe(first);
+    });
+  });
+
   it('accepts a token of a listed algorithm and answers its claims', async () => {
     await expect(verifier().verify(await ed.sign({ ...good(), email: 'a@b.co' }))).resolves.toEqual(
       expect.objectContaining({ sub: 'subject-1', email: 'a@b.co' }),

@@ -9,12 +9,23 @@ const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_TIMEOUT_MS = 5_000;
 const CLOCK_TOLERANCE_SECONDS = 60;
+/**
+ * A verified token is trusted again without its signature check (an EdDSA verify is most of an
+ * external caller's cost) for at most this long, and never past its `exp` and the skew: a key the
+ * issuer withdraws stops its tokens within a minute here, as a withdrawn key would within
+ * JWKS_MAX_AGE_MS anyway. Bounded in entries, the oldest going first.
+ */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX_ENTRIES = 10_000;
+
+type VerifiedClaims = JWTPayload & { sub: string };
 
 /**
  * Checks a bearer JWT of the external issuer with jose: signature by the key of its `kid` in the
  * issuer's JSON Web Key Set (fetched, cached, fetched again for an unknown kid), algorithm pinned
  * to AUTH_ALGORITHMS, `iss`, `aud`, `exp` (required) and `nbf` with 60 s of clock skew.
  *
+ * A token verified once is taken again from memory for up to a minute (VERIFIED_TTL_MS).
  * Any failure is 401, as the contract says, a key set that cannot be had included (the issuer
  * down, slow, or answering something that is not a key set): the token may be good then, so that
  * case is logged as a warning for the operator and its 401 says why.
@@ -22,8 +33,12 @@ const CLOCK_TOLERANCE_SECONDS = 60;
 export class ExternalTokenVerifier {
   private readonly logger = new Logger('ExternalAuth');
   private readonly keys: ReturnType<typeof createRemoteJWKSet>;
+  private readonly verified = new Map<string, { claims: VerifiedClaims; until: number }>();
 
-  constructor(private readonly config: ExternalAuthConfig) {
+  constructor(
+    private readonly config: ExternalAuthConfig,
+    private readonly now: () => number = Date.now,
+  ) {
     this.keys = createRemoteJWKSet(new URL(config.jwksUrl), {
       cooldownDuration: JWKS_COOLDOWN_MS,
       cacheMaxAge: JWKS_MAX_AGE_MS,
@@ -32,7 +47,23 @@ export class ExternalTokenVerifier {
   }
 
   /** The verified claims, `sub` included; a ProblemException otherwise. */
-  async verify(token: string): Promise<JWTPayload & { sub: string }> {
+  async verify(token: string): Promise<VerifiedClaims> {
+    const known = this.verified.get(token);
+    if (known && known.until > this.now()) return known.claims;
+    const claims = await this.check(token);
+    this.remember(token, claims);
+    return claims;
+  }
+
+  private remember(token: string, claims: VerifiedClaims) {
+    const expiry = (claims.exp! + CLOCK_TOLERANCE_SECONDS) * 1000;
+    this.verified.delete(token);
+    if (this.verified.size >= VERIFIED_MAX_ENTRIES)
+      this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { claims, until: Math.min(expiry, this.now() + VERIFIED_TTL_MS) });
+  }
+
+  private async check(token: string): Promise<VerifiedClaims> {
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         algorithms: this.config.algorithms,
@@ -44,7 +75,7 @@ export class ExternalTokenVerifier {
       if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 1000) {
         throw unauthenticated('The token has no usable `sub` claim.');
       }
-      return payload as JWTPayload & { sub: string };
+      return payload as VerifiedClaims;
     } catch (error) {
       if (error instanceof ProblemException) throw error;
       if (isKeySetFailure(error)) {
