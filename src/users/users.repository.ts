@@ -68,6 +68,26 @@ export class UsersRepository {
     return rows[0];
   }
 
+  /**
+   * For a per-user limit (webhooks, API tokens): the owner's row locked, so concurrent creates
+   * count one after the other, then how many rows of `table` the owner has; undefined when the
+   * user is gone. Two statements: the count must be read once the lock is granted, with a
+   * snapshot that sees the insert of the transaction it waited for.
+   */
+  async lockAndCount(
+    db: SqlExecutor,
+    ownerId: string,
+    table: 'webhooks' | 'api_tokens',
+  ): Promise<number | undefined> {
+    const locked = await db.rows(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
+    if (locked.length === 0) return undefined;
+    const row = await db.one<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${table} WHERE user_id = $1`,
+      [ownerId],
+    );
+    return row!.n;
+  }
+
   async findById(id: string, db: SqlExecutor = this.sql): Promise<User | undefined> {
     return userOrUndefined(
       await db.one<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]),

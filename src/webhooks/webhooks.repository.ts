@@ -113,16 +113,6 @@ export class WebhooksRepository {
     return row && webhookFromRow(row);
   }
 
-  /** The owner's webhooks locked (through the user row) for the count-then-insert of the limit. */
-  async lockOwner(db: SqlExecutor, ownerId: string): Promise<number> {
-    await db.rows(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
-    const row = await db.one<{ n: number }>(
-      `SELECT count(*)::int AS n FROM webhooks WHERE user_id = $1`,
-      [ownerId],
-    );
-    return row!.n;
-  }
-
   async insert(
     db: SqlExecutor,
     ownerId: string,

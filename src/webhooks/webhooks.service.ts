@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Page } from '../common/paging';
-import { conflict, notFound, validationFailed } from '../common/problem';
+import { conflict, notFound, unauthenticated, validationFailed } from '../common/problem';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { Sql } from '../database/sql';
+import { UsersRepository } from '../users/users.repository';
 import type { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
 import { newWebhookSecret, WebhookSecrets } from './webhook-secrets';
 import { checkUrl, resolveTarget, TargetRefused, type TargetRules } from './webhook-targets';
@@ -32,6 +33,7 @@ export class WebhooksService {
     private readonly sql: Sql,
     private readonly webhooks: WebhooksRepository,
     private readonly secrets: WebhookSecrets,
+    private readonly users: UsersRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.rules = targetRules(config);
@@ -53,7 +55,9 @@ export class WebhooksService {
     const events = eventsOf(dto.events);
     const secret = newWebhookSecret();
     const webhook = await this.sql.transaction(async (tx) => {
-      if ((await this.webhooks.lockOwner(tx, ownerId)) >= MAX_WEBHOOKS)
+      const held = await this.users.lockAndCount(tx, ownerId, 'webhooks');
+      if (held === undefined) throw unauthenticated();
+      if (held >= MAX_WEBHOOKS)
         throw conflict(
           'LIMIT_REACHED',
           `You have ${MAX_WEBHOOKS} webhooks, the most there can be.`,

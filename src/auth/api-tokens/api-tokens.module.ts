@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UsersModule } from '../../users/users.module';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { ApiTokenHasher } from './api-token-hasher';
@@ -8,6 +9,7 @@ import { ApiTokensService } from './api-tokens.service';
 
 /** API tokens: their routes, and the service JwtAuthGuard checks a `tap_` bearer with. */
 @Module({
+  imports: [UsersModule],
   controllers: [ApiTokensController],
   providers: [
     ApiTokensService,

@@ -62,22 +62,6 @@ export class ApiTokensRepository {
     );
   }
 
-  /**
-   * The owner's row locked for the count-then-insert of the limit (concurrent creates queue on
-   * it), and the number of tokens it has; undefined when the user is gone. Two statements: the
-   * count must be read after the lock is granted, with a snapshot that sees the insert of the
-   * transaction it waited for (one statement would count with the snapshot it started with).
-   */
-  async lockOwner(db: SqlExecutor, ownerId: string): Promise<number | undefined> {
-    const locked = await db.rows(`SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, [ownerId]);
-    if (locked.length === 0) return undefined;
-    const row = await db.one<{ n: number }>(
-      `SELECT count(*)::int AS n FROM api_tokens WHERE user_id = $1`,
-      [ownerId],
-    );
-    return row!.n;
-  }
-
   async insert(
     db: SqlExecutor,
     ownerId: string,

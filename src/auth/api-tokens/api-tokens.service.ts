@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { conflict, notFound, unauthenticated } from '../../common/problem';
 import { Sql } from '../../database/sql';
+import { UsersRepository } from '../../users/users.repository';
 import type { ApiTokenCaller } from '../auth-user';
 import { ApiTokenHasher, isApiTokenShaped, newApiToken } from './api-token-hasher';
 import { ApiTokensRepository, type ApiTokenRecord } from './api-tokens.repository';
@@ -19,6 +20,7 @@ export class ApiTokensService {
     private readonly sql: Sql,
     private readonly tokens: ApiTokensRepository,
     private readonly hasher: ApiTokenHasher,
+    private readonly users: UsersRepository,
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class ApiTokensService {
   ): Promise<{ record: ApiTokenRecord; token: string }> {
     const token = newApiToken();
     const record = await this.sql.transaction(async (tx) => {
-      const held = await this.tokens.lockOwner(tx, ownerId);
+      const held = await this.users.lockAndCount(tx, ownerId, 'api_tokens');
       if (held === undefined) throw unauthenticated();
       if (held >= MAX_API_TOKENS)
         throw conflict(
