@@ -26,9 +26,9 @@ import {
 } from './support/task-model';
 import {
   createTestDatabase,
-  startTestApp,
   TEST_JWT_SECRET,
   type TestApp,
+  useSharedDatabase,
   useTestApp,
 } from './support/test-app';
 import { deleteForGood, restoreTask, trashTask } from './support/trash';
@@ -630,7 +630,7 @@ describe('Webhook delivery', () => {
       WEBHOOK_RETRY_BASE: '100ms',
       DATABASE_POOL_MAX: '3',
     };
-    let database: { url: string; drop: () => Promise<void> };
+    const database = useSharedDatabase();
     let x: TestApp | undefined;
     let y: TestApp | undefined;
     const on = (app: TestApp | undefined) => {
@@ -639,13 +639,8 @@ describe('Webhook delivery', () => {
     };
     const receiver = useReceivers();
     beforeAll(async () => {
-      database = await createTestDatabase();
-      x = await startTestApp(database.url, ENV);
-      y = await startTestApp(database.url, ENV);
-    });
-    afterAll(async () => {
-      await Promise.all([x?.close(), y?.close()]);
-      await database?.drop();
+      x = await database.start(ENV);
+      y = await database.start(ENV);
     });
 
     it('two instances deliver each of 20 events exactly once', async () => {
@@ -740,7 +735,7 @@ describe('Webhook delivery', () => {
       const hook = await createWebhook(on(x), user, { url: to.url, events: ['task.created'] });
       await Promise.all([x?.close(), y?.close()]);
       x = y = undefined;
-      const strict = await startTestApp(database.url, { WEBHOOK_RETRY_BASE: '100ms' });
+      const strict = await database.start({ WEBHOOK_RETRY_BASE: '100ms' });
       try {
         await createTask(strict, user, { title: 'To a private target' });
         const failed = await waitForDelivery(
