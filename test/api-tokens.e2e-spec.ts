@@ -8,6 +8,7 @@ import {
 } from './support/api-tokens';
 import { authApi } from './support/auth';
 import { createTask, expectProblem, registerUser, type Registered, UUID } from './support/builders';
+import { completeTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 const TOKEN_SHAPE = /^tap_[A-Za-z0-9_-]{43}$/;
@@ -298,7 +299,7 @@ describe('API tokens', () => {
         .send({ title: 'By script' })
         .expect(201);
       expect(created.body).toMatchObject({ title: 'By script', user_id: user.id });
-      await t.http().patch(`/api/me/tasks/${created.body.id}/complete`).set(token.auth).expect(200);
+      await completeTask(t, token, created.body.id).expect(200);
       await t.http().get(`/api/me/tasks/${created.body.id}`).set(token.auth).expect(200);
       await t.http().delete(`/api/me/tasks/${created.body.id}`).set(token.auth).expect(204);
     });

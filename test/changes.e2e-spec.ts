@@ -12,6 +12,7 @@ import {
   type Change,
   changeOf,
   drain,
+  expectNoChanges,
   fetchChanges,
   keyOf,
   type Replica,
@@ -24,7 +25,18 @@ import { insertTasks } from './support/db';
 import { describeIsolation } from './support/isolation';
 import { runJob } from './support/jobs';
 import { cursorOf } from './support/paging';
-import { type Body, createList, defaultList, getTask, moveTask } from './support/task-model';
+import {
+  type Body,
+  completeTask,
+  createList,
+  defaultList,
+  getTask,
+  moveList,
+  moveTask,
+  patchList,
+  patchTask,
+  putTask,
+} from './support/task-model';
 import { useTestApp } from './support/test-app';
 import { restoreTask, trashTask } from './support/trash';
 
@@ -47,6 +59,16 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
   /** The replica equals what the REST routes say (every task, every list, field for field). */
   const expectSameAsServer = async (user: Registered, replica: Replica) =>
     expect(replicaDiff(await restState(t, user), replica)).toEqual([]);
+  /** The one change of task `id` is an upsert of what GET one answers now. */
+  const expectTaskUpsert = async (user: Registered, changes: Change[], id: string) =>
+    expect(changeOf(changes, 'task', id)).toEqual({
+      type: 'task',
+      id,
+      op: 'upsert',
+      data: (await getTask(t, user, id)).body,
+    });
+  const expectDeleteOf = (changes: Change[], type: 'task' | 'list', id: string) =>
+    expect(changeOf(changes, type, id)).toEqual({ type, id, op: 'delete', data: null });
 
   describe('without since: the full snapshot', () => {
     it('a new account: its Inbox as the one upsert, has_more false, a next_since', async () => {
@@ -156,13 +178,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       await expectSameAsServer(user, replica);
       return drained.changes;
     }
-    const expectUpsertOf = async (changes: Change[], id: string) =>
-      expect(changeOf(changes, 'task', id)).toEqual({
-        type: 'task',
-        id,
-        op: 'upsert',
-        data: (await getTask(t, user, id)).body,
-      });
+    const expectUpsertOf = (changes: Change[], id: string) => expectTaskUpsert(user, changes, id);
     const expectListUpsert = async (changes: Change[], id: string) =>
       expect(changeOf(changes, 'list', id)).toEqual({
         type: 'list',
@@ -170,8 +186,6 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
         op: 'upsert',
         data: await getList(user, id),
       });
-    const expectDeleteOf = (changes: Change[], type: 'task' | 'list', id: string) =>
-      expect(changeOf(changes, type, id)).toEqual({ type, id, op: 'delete', data: null });
 
     it('create: the task, and its list (whose counts changed)', async () => {
       tasks.N = await createTask(t, user, { title: 'New', tags: ['fresh'] });
@@ -182,18 +196,8 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
     });
 
     it('update (PATCH and PUT)', async () => {
-      await t
-        .http()
-        .patch(`/api/me/tasks/${tasks.A.id}`)
-        .set(user.auth)
-        .send({ title: 'A2' })
-        .expect(200);
-      await t
-        .http()
-        .put(`/api/me/tasks/${tasks.A.id}`)
-        .set(user.auth)
-        .send({ priority: 'high' })
-        .expect(200);
+      await patchTask(t, user, tasks.A.id, { title: 'A2' }).expect(200);
+      await putTask(t, user, tasks.A.id, { priority: 'high' }).expect(200);
       const changes = await delta();
       await expectUpsertOf(changes, tasks.A.id);
       expect(changeOf(changes, 'task', tasks.A.id).data).toMatchObject({
@@ -203,7 +207,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
     });
 
     it('complete, and the list’s pending_count', async () => {
-      await t.http().patch(`/api/me/tasks/${tasks.A.id}/complete`).set(user.auth).expect(200);
+      await completeTask(t, user, tasks.A.id).expect(200);
       const changes = await delta();
       await expectUpsertOf(changes, tasks.A.id);
       expect(changeOf(changes, 'task', tasks.A.id).data).toMatchObject({ completed: true });
@@ -211,12 +215,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
     });
 
     it('a recurring task’s advance', async () => {
-      await t
-        .http()
-        .patch(`/api/me/tasks/${tasks.R.id}/complete`)
-        .set(user.auth)
-        .send({ completed: true })
-        .expect(200);
+      await completeTask(t, user, tasks.R.id, { completed: true }).expect(200);
       const changes = await delta();
       await expectUpsertOf(changes, tasks.R.id);
       expect(changeOf(changes, 'task', tasks.R.id).data).toMatchObject({ completed: false });
@@ -244,18 +243,8 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       const home = await createList(t, user, 'Home');
       let changes = await delta();
       await expectListUpsert(changes, home.id);
-      await t
-        .http()
-        .patch(`/api/me/lists/${work.id}`)
-        .set(user.auth)
-        .send({ name: 'Job' })
-        .expect(200);
-      await t
-        .http()
-        .post(`/api/me/lists/${home.id}/move`)
-        .set(user.auth)
-        .send({ before: inbox.id })
-        .expect(200);
+      await patchList(t, user, work.id, { name: 'Job' }).expect(200);
+      await moveList(t, user, home.id, { before: inbox.id }).expect(200);
       changes = await delta();
       await expectListUpsert(changes, work.id);
       await expectListUpsert(changes, home.id);
@@ -331,26 +320,11 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
 
     it('several writes to one task between two polls: one upsert, the last state', async () => {
       const task = await createTask(t, user, { title: 'v1' });
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'v2' })
-        .expect(200);
-      await t.http().patch(`/api/me/tasks/${task.id}/complete`).set(user.auth).expect(200);
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'v3' })
-        .expect(200);
+      await patchTask(t, user, task.id, { title: 'v2' }).expect(200);
+      await completeTask(t, user, task.id).expect(200);
+      await patchTask(t, user, task.id, { title: 'v3' }).expect(200);
       const answer = await fetchChanges(t, user, { since });
-      expect(changeOf(answer.changes, 'task', task.id)).toEqual({
-        type: 'task',
-        id: task.id,
-        op: 'upsert',
-        data: (await getTask(t, user, task.id)).body,
-      });
+      await expectTaskUpsert(user, answer.changes, task.id);
       expect(changeOf(answer.changes, 'task', task.id).data).toMatchObject({
         title: 'v3',
         completed: true,
@@ -360,13 +334,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
     it('created then trashed between two polls: once, as a delete', async () => {
       const task = await createTask(t, user, { title: 'Short-lived' });
       await trashTask(t, user, task.id);
-      const answer = await fetchChanges(t, user, { since });
-      expect(changeOf(answer.changes, 'task', task.id)).toEqual({
-        type: 'task',
-        id: task.id,
-        op: 'delete',
-        data: null,
-      });
+      expectDeleteOf((await fetchChanges(t, user, { since })).changes, 'task', task.id);
     });
 
     it('trashed then restored between two polls: once, as an upsert', async () => {
@@ -374,13 +342,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       since = (await drain(t, user, since)).since;
       await trashTask(t, user, task.id);
       await restoreTask(t, user, task.id).expect(200);
-      const answer = await fetchChanges(t, user, { since });
-      expect(changeOf(answer.changes, 'task', task.id)).toEqual({
-        type: 'task',
-        id: task.id,
-        op: 'upsert',
-        data: (await getTask(t, user, task.id)).body,
-      });
+      await expectTaskUpsert(user, (await fetchChanges(t, user, { since })).changes, task.id);
     });
 
     it('a delta longer than limit is paged: has_more, then the rest; applied in order it is exact', async () => {
@@ -404,22 +366,12 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       const user = await registerUser(t);
       await createTask(t, user);
       const { since } = await takeSnapshot(t, user, { limit: 1 });
-      for (let i = 0; i < 3; i++) {
-        expect(await fetchChanges(t, user, { since })).toEqual({
-          changes: [],
-          next_since: since,
-          has_more: false,
-        });
-      }
+      for (let i = 0; i < 3; i++) await expectNoChanges(t, user, since);
       // And after one change, the new next_since is quiet again.
       await createTask(t, user);
       const after = await drain(t, user, since);
       expect(after.since).not.toBe(since);
-      expect(await fetchChanges(t, user, { since: after.since })).toEqual({
-        changes: [],
-        next_since: after.since,
-        has_more: false,
-      });
+      await expectNoChanges(t, user, after.since);
     });
 
     it('another user’s writes are not changes of yours', async () => {
@@ -429,11 +381,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       const task = await createTask(t, alice, { title: 'Alice only' });
       await createList(t, alice, 'Alice’s list');
       await trashTask(t, alice, task.id);
-      expect(await fetchChanges(t, bob, { since })).toEqual({
-        changes: [],
-        next_since: since,
-        has_more: false,
-      });
+      await expectNoChanges(t, bob, since);
       const bobsSnapshot = await takeSnapshot(t, bob);
       expect([...bobsSnapshot.replica.values()].map((object) => object.user_id)).toEqual([bob.id]);
     });
@@ -447,21 +395,17 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
     const anchor = await createTask(t, user, { title: 'Anchor' });
     await createList(t, user, 'Taken');
     const theirs = await createTask(t, other);
-    const key = `feed-${user.id}`;
-    await t
-      .http()
-      .post('/api/me/tasks')
-      .set(user.auth)
-      .set('Idempotency-Key', key)
-      .send({ title: 'Once' })
-      .expect(201);
+    const postOnce = () =>
+      t
+        .http()
+        .post('/api/me/tasks')
+        .set(user.auth)
+        .set('Idempotency-Key', `feed-${user.id}`)
+        .send({ title: 'Once' })
+        .expect(201);
+    await postOnce();
     const etag = (await getTask(t, user, task.id)).etag;
-    await t
-      .http()
-      .patch(`/api/me/tasks/${task.id}`)
-      .set(user.auth)
-      .send({ title: 'Moved on' })
-      .expect(200);
+    await patchTask(t, user, task.id, { title: 'Moved on' }).expect(200);
     const { since } = await takeSnapshot(t, user);
 
     const failing = [
@@ -494,20 +438,10 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       expect(response.status).toBeLessThan(500);
     }
     // An idempotent replay returns the first answer and writes nothing.
-    const replay = await t
-      .http()
-      .post('/api/me/tasks')
-      .set(user.auth)
-      .set('Idempotency-Key', key)
-      .send({ title: 'Once' })
-      .expect(201);
+    const replay = await postOnce();
     expect(replay.headers['idempotent-replayed']).toBe('true');
 
-    expect(await fetchChanges(t, user, { since })).toEqual({
-      changes: [],
-      next_since: since,
-      has_more: false,
-    });
+    await expectNoChanges(t, user, since);
   });
 
   describe('bad parameters: 400, never a 5xx', () => {
@@ -639,11 +573,7 @@ describe('Change feed: GET /api/{user_id}/changes', () => {
       const fresh = await takeSnapshot(e, user);
       expect(fresh.replica.has(keyOf('task', task.id))).toBe(false);
       expect(replicaDiff(await restState(e, user), fresh.replica)).toEqual([]);
-      expect(await fetchChanges(e, user, { since: fresh.since })).toEqual({
-        changes: [],
-        next_since: fresh.since,
-        has_more: false,
-      });
+      await expectNoChanges(e, user, fresh.since);
     });
   });
 });

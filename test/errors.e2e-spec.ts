@@ -3,6 +3,7 @@ import { BODY_LIMIT_BYTES } from '../src/app.setup';
 import { createTask, expectProblem, Registered, registerUser, UUID } from './support/builders';
 import { authApi } from './support/auth';
 import { taskCount as countTasks } from './support/db';
+import { patchTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 /** What must never reach a client: stack frames, source paths, SQL, driver internals. */
@@ -160,11 +161,7 @@ describe('Errors, request ids and service endpoints', () => {
       expect(tag.body.errors).toEqual([{ field: 'tags.1', message: expect.any(String) }]);
       const task = await createTask(t, user);
       expectProblem(
-        await t
-          .http()
-          .patch(`/api/me/tasks/${task.id}`)
-          .set(user.auth)
-          .send({ description: '\u0000' }),
+        await patchTask(t, user, task.id, { description: '\u0000' }),
         400,
         'VALIDATION_FAILED',
       );
@@ -207,7 +204,7 @@ describe('Errors, request ids and service endpoints', () => {
       t.http().get('/api/me/tasks/00000000-0000-4000-8000-000000000000').set(user.auth),
       t.http().get('/api/me/tasks/not-a-uuid').set(user.auth),
       t.http().get('/api/me/tasks?limit=1000').set(user.auth),
-      t.http().patch(`/api/me/tasks/${task.id}`).set(user.auth).send({ priority: 'urgent' }),
+      patchTask(t, user, task.id, { priority: 'urgent' }),
       t.http().delete('/api/me/tasks?status=pending').set(user.auth),
       t.http().post('/api/auth/login').send({ email: user.email, password: 'wrong-password' }),
       t.http().post('/api/auth/register').send({ email: user.email, password: 'password-123' }),

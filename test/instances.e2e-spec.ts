@@ -2,14 +2,14 @@ import { MIGRATIONS } from '../src/database/data-source-options';
 import { adminApi } from './support/admin';
 import { authApi, bearer } from './support/auth';
 import { createTask, expectProblem, registerUser, uniqueEmail } from './support/builders';
-import { createTestDatabase, startTestApp, TestApp } from './support/test-app';
+import { type SharedDatabase, type TestApp, useSharedDatabase } from './support/test-app';
 
 jest.setTimeout(60_000);
 
 /** One more app instance on the same database, configured like the others (no shared memory). */
-const startInstance = (databaseUrl: string, env: Record<string, string> = {}) =>
+const startInstance = (database: SharedDatabase, env: Record<string, string> = {}) =>
   // Only the per-email login limit is small here.
-  startTestApp(databaseUrl, {
+  database.start({
     DATABASE_POOL_MAX: '3',
     LOGIN_MAX_FAILURES_PER_EMAIL: '3',
     LOGIN_WINDOW: '60s',
@@ -23,23 +23,18 @@ const startInstance = (databaseUrl: string, env: Record<string, string> = {}) =>
 const ADMIN = { email: 'instances-admin@example.com', password: 'admin-password-123' };
 
 describe('Several instances on one database', () => {
-  let database: { url: string; drop: () => Promise<void> };
+  const database = useSharedDatabase();
   let a: TestApp;
   let b: TestApp;
   const onA = authApi(() => a);
   const onB = authApi(() => b);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
     // Started together on an empty database: the migration lock lets one migrate, the other wait.
     [a, b] = await Promise.all([
-      startInstance(database.url, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }),
-      startInstance(database.url),
+      startInstance(database, { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }),
+      startInstance(database),
     ]);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await database?.drop();
   });
 
   it('migrated the shared database exactly once', async () => {

@@ -1,6 +1,8 @@
 import type { Test } from 'supertest';
 import { createTask, expectProblem, Registered, registerUser } from './support/builders';
 import { taskCount } from './support/db';
+import { expectEmptyList } from './support/paging';
+import { completeTask } from './support/task-model';
 import { type TestApp, useTestApp } from './support/test-app';
 
 type Call = (t: TestApp, base: string, taskId: string) => Test;
@@ -46,14 +48,8 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
       due_date: '2030-06-03T09:00:00.000Z',
       recurrence: 'FREQ=WEEKLY',
     });
-    aliceRecurring = (
-      await t
-        .http()
-        .patch(`/api/me/tasks/${recurring.id}/complete`)
-        .set(alice.auth)
-        .send({ completed: true })
-        .expect(200)
-    ).body;
+    aliceRecurring = (await completeTask(t, alice, recurring.id, { completed: true }).expect(200))
+      .body;
   });
 
   /** Alice's rows exactly as stored: every check below ends by comparing them. */
@@ -98,9 +94,7 @@ describe('Isolation: nobody reaches another user’s tasks', () => {
     });
 
     it('list: none of Alice’s tasks, X-Total-Count 0', async () => {
-      const response = await t.http().get(base()).set(bob.auth).expect(200);
-      expect(response.body).toEqual([]);
-      expect(response.headers['x-total-count']).toBe('0');
+      await expectEmptyList(t, bob.auth, base());
     });
 
     it('create: the task is Bob’s, Alice has no new task', async () => {

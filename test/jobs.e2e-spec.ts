@@ -11,14 +11,8 @@ import { runMigrations } from '../src/database/migrate';
 import { JOB_QUEUE_SCHEMA, JobQueueSchemaError, jobQueueDb } from '../src/jobs/job-queue';
 import { JobsService, STOP_GRACE_MS } from '../src/jobs/jobs.service';
 import { registerUser } from './support/builders';
-import { ensureBuilt, spawnServer } from './support/server-process';
-import {
-  createTestDatabase,
-  startTestApp,
-  TEST_JWT_SECRET,
-  type TestApp,
-  useTestApp,
-} from './support/test-app';
+import { ensureBuilt, failedStartLines } from './support/server-process';
+import { TEST_JWT_SECRET, type TestApp, useSharedDatabase, useTestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
 
@@ -172,18 +166,13 @@ describe('Background jobs on one instance', () => {
 });
 
 describe('Background jobs on two instances sharing one database', () => {
-  let database: { url: string; drop: () => Promise<void> };
+  const database = useSharedDatabase();
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
-    database = await createTestDatabase();
     // Started together on an empty database: both install the job queue's schema at once.
-    [a, b] = await Promise.all([startTestApp(database.url), startTestApp(database.url)]);
+    [a, b] = await Promise.all([database.start(), database.start()]);
     await createRunsTable(a);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await database?.drop();
   });
 
   it('each job sent runs exactly once, on one of them', async () => {
@@ -227,21 +216,15 @@ describe('Background jobs on two instances sharing one database', () => {
 });
 
 describe('Background jobs at shutdown', () => {
-  let database: { url: string; drop: () => Promise<void> };
-  let a: TestApp | undefined;
+  const database = useSharedDatabase();
   let b: TestApp;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    b = await startTestApp(database.url);
+    b = await database.start();
     await createRunsTable(b);
-  });
-  afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await database?.drop();
   });
 
   it('closing waits for a job in flight that finishes within the grace period', async () => {
-    a = await startTestApp(database.url);
+    const a = await database.start();
     jobsOf(a).define('test.finishing', '0 3 * * *', recordingRun(a, 'test.finishing', 'a', 1_000));
     const run = jobsOf(a)
       .runNow('test.finishing')
@@ -249,7 +232,6 @@ describe('Background jobs at shutdown', () => {
     await until(async () => (await runsOf(b, 'test.finishing')).length === 1, 'the run to start');
     const closing = Date.now();
     await a.close();
-    a = undefined;
     expect(Date.now() - closing).toBeLessThan(STOP_GRACE_MS);
     await run;
     const [only] = await runsOf(b, 'test.finishing');
@@ -258,7 +240,7 @@ describe('Background jobs at shutdown', () => {
   });
 
   it('a job still running at the grace bound does not hold shutdown up: it is left to another instance', async () => {
-    a = await startTestApp(database.url);
+    const a = await database.start();
     let release!: () => void;
     const stuck = new Promise<void>((resolve) => (release = resolve));
     let started = false;
@@ -272,7 +254,6 @@ describe('Background jobs at shutdown', () => {
     await until(async () => started, 'the run to start');
     const closing = Date.now();
     await a.close();
-    a = undefined;
     const took = Date.now() - closing;
     expect(took).toBeGreaterThanOrEqual(STOP_GRACE_MS - 500);
     expect(took).toBeLessThan(STOP_GRACE_MS + 2_000);
@@ -293,10 +274,9 @@ describe('Background jobs at shutdown', () => {
 });
 
 describe('Start-up without the job queue schema', () => {
-  let database: { url: string; drop: () => Promise<void> };
+  const database = useSharedDatabase();
   beforeAll(async () => {
     ensureBuilt();
-    database = await createTestDatabase();
     // The app's own migrations only: what a release step that forgot the job queue leaves.
     const dataSource = await new DataSource(
       dataSourceOptions({ url: database.url, poolMax: 2 }),
@@ -307,7 +287,6 @@ describe('Start-up without the job queue schema', () => {
       await dataSource.destroy();
     }
   });
-  afterAll(() => database?.drop());
 
   const connectionsTo = async (url: string) => {
     const client = new Client({ connectionString: process.env.TEST_SERVER_URL });
@@ -324,7 +303,7 @@ describe('Start-up without the job queue schema', () => {
   };
 
   it('with MIGRATIONS_RUN=false the app does not start, and says what to run', async () => {
-    const starting = startTestApp(database.url, { MIGRATIONS_RUN: 'false' });
+    const starting = database.start({ MIGRATIONS_RUN: 'false' });
     await expect(starting).rejects.toThrow(JobQueueSchemaError);
     await expect(starting).rejects.toThrow(/not installed.*npm run migration:run/);
     // Nothing left connected behind the failed start.
@@ -342,18 +321,16 @@ describe('Start-up without the job queue schema', () => {
       LOG_LEVEL: 'warn',
     };
     try {
-      const server = spawnServer(env, 0);
-      expect(await server.exited).toBe(1);
-      const lines = server.output().trim().split('\n');
-      expect(lines).toEqual([expect.stringMatching(/job queue is not installed.*migration:run/)]);
+      expect(await failedStartLines(env)).toEqual([
+        expect.stringMatching(/job queue is not installed.*migration:run/),
+      ]);
 
       // The release step: the app's migrations (none pending) and then the job queue's schema.
       const { stdout } = await promisify(execFile)('npm', ['run', 'migration:run:built'], {
         env: { ...process.env, ...env },
       });
       expect(stdout).toMatch(/job queue schema "pgboss" is at version \d+/);
-      const app = await startTestApp(database.url, { MIGRATIONS_RUN: 'false' });
-      await app.close();
+      await (await database.start({ MIGRATIONS_RUN: 'false' })).close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

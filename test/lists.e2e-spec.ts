@@ -6,6 +6,7 @@ import {
   Registered,
   registerUser,
 } from './support/builders';
+import { moveList, patchList } from './support/task-model';
 import { createTestApp, TestApp } from './support/test-app';
 
 const LIST_FIELDS = [...SHARED_LIST_FIELDS].sort();
@@ -49,12 +50,7 @@ describe('Lists', () => {
     it('can be renamed but not deleted (409 DEFAULT_LIST), and stays the default', async () => {
       const user = await registerUser(t);
       const [inbox] = await lists(user);
-      const renamed = await t
-        .http()
-        .patch(`/api/me/lists/${inbox.id}`)
-        .set(user.auth)
-        .send({ name: 'Everything' })
-        .expect(200);
+      const renamed = await patchList(t, user, inbox.id, { name: 'Everything' }).expect(200);
       expect(renamed.body).toMatchObject({ name: 'Everything', is_default: true });
       const refused = await t.http().delete(`/api/me/lists/${inbox.id}`).set(user.auth);
       expectProblem(refused, 409, 'DEFAULT_LIST');
@@ -97,11 +93,7 @@ describe('Lists', () => {
         expectProblem(response, 409, 'LIST_NAME_TAKEN');
       }
       const other = await createList(user, { name: 'Other' });
-      const rename = await t
-        .http()
-        .patch(`/api/me/lists/${other.id}`)
-        .set(user.auth)
-        .send({ name: 'WORK' });
+      const rename = await patchList(t, user, other.id, { name: 'WORK' });
       expectProblem(rename, 409, 'LIST_NAME_TAKEN');
       // Another user may use the same name.
       const bob = await registerUser(t);
@@ -111,19 +103,9 @@ describe('Lists', () => {
 
     it('PATCH changes only what is given; color null clears it', async () => {
       const list = await createList(user, { name: 'Colourful', color: '#112233' });
-      const renamed = await t
-        .http()
-        .patch(`/api/me/lists/${list.id}`)
-        .set(user.auth)
-        .send({ name: 'Renamed' })
-        .expect(200);
+      const renamed = await patchList(t, user, list.id, { name: 'Renamed' }).expect(200);
       expect(renamed.body).toMatchObject({ name: 'Renamed', color: '#112233' });
-      const cleared = await t
-        .http()
-        .patch(`/api/me/lists/${list.id}`)
-        .set(user.auth)
-        .send({ color: null })
-        .expect(200);
+      const cleared = await patchList(t, user, list.id, { color: null }).expect(200);
       expect(cleared.body).toMatchObject({ name: 'Renamed', color: null });
       expect(new Date(cleared.body.updated_at).getTime()).toBeGreaterThanOrEqual(
         new Date(list.updated_at).getTime(),
@@ -223,7 +205,7 @@ describe('Lists', () => {
       byName = Object.fromEntries((await lists(user)).map((list) => [list.name, list.id]));
     });
     const move = (name: string, body: Record<string, unknown>) =>
-      t.http().post(`/api/me/lists/${byName[name]}/move`).set(user.auth).send(body);
+      moveList(t, user, byName[name], body);
 
     it('before, after, and last', async () => {
       await move('C', { before: byName.A }).expect(200);

@@ -4,12 +4,15 @@ import { countRows } from './support/db';
 import { allPages } from './support/paging';
 import {
   type Body,
+  completeTask,
   completionsOf,
   DAY_MS,
   expectFieldError,
   fromNow,
   getTask,
   MISSING_ID,
+  patchTask,
+  putTask,
   WEEK_MS,
 } from './support/task-model';
 import { type TestApp, useTestApp } from './support/test-app';
@@ -18,20 +21,13 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The ways to complete a task: each completes one occurrence of a recurring one. */
 const COMPLETE: [string, (t: TestApp, user: Registered, id: string) => Test][] = [
-  ['the toggle', (t, user, id) => t.http().patch(`/api/me/tasks/${id}/complete`).set(user.auth)],
+  ['the toggle', (t, user, id) => completeTask(t, user, id)],
   [
     '{completed: true} on the toggle',
-    (t, user, id) =>
-      t.http().patch(`/api/me/tasks/${id}/complete`).set(user.auth).send({ completed: true }),
+    (t, user, id) => completeTask(t, user, id, { completed: true }),
   ],
-  [
-    'PATCH completed: true',
-    (t, user, id) => t.http().patch(`/api/me/tasks/${id}`).set(user.auth).send({ completed: true }),
-  ],
-  [
-    'PUT completed: true',
-    (t, user, id) => t.http().put(`/api/me/tasks/${id}`).set(user.auth).send({ completed: true }),
-  ],
+  ['PATCH completed: true', (t, user, id) => patchTask(t, user, id, { completed: true })],
+  ['PUT completed: true', (t, user, id) => putTask(t, user, id, { completed: true })],
 ];
 
 /**
@@ -56,13 +52,7 @@ describe('Recurring tasks', () => {
    * Completes the task's current occurrence with `{completed: true}` on the complete route. (The
    * bodyless toggle must do the same: the COMPLETE table checks every way once.)
    */
-  const complete = (id: string) =>
-    t
-      .http()
-      .patch(`/api/me/tasks/${id}/complete`)
-      .set(user.auth)
-      .send({ completed: true })
-      .expect(200);
+  const complete = (id: string) => completeTask(t, user, id, { completed: true }).expect(200);
   /** The due dates the task goes through when completed `n` times, one by one. */
   async function dueDatesAfter(task: Body, n: number) {
     const dates: string[] = [];
@@ -303,12 +293,7 @@ describe('Recurring tasks', () => {
   it('{completed: false} on a pending recurring task completes no occurrence', async () => {
     const task = await recurring('2030-06-03T09:00:00.000Z', 'FREQ=WEEKLY');
     const before = await getTask(t, user, task.id);
-    const response = await t
-      .http()
-      .patch(`/api/me/tasks/${task.id}/complete`)
-      .set(user.auth)
-      .send({ completed: false })
-      .expect(200);
+    const response = await completeTask(t, user, task.id, { completed: false }).expect(200);
     expect(response.body).toMatchObject({ completed: false, due_date: before.body.due_date });
     expect(await completionCount(task.id)).toBe(0);
     // Like any set of `completed` to its current value, it is still a write (a new version).
@@ -326,13 +311,7 @@ describe('Recurring tasks', () => {
     const first = await getTask(t, user, task.id);
     await complete(task.id); // another tab completes this week's occurrence
     const current = await getTask(t, user, task.id);
-    const send = (etag: string) =>
-      t
-        .http()
-        .patch(`/api/me/tasks/${task.id}/complete`)
-        .set(user.auth)
-        .set('If-Match', etag)
-        .send(body);
+    const send = (etag: string) => completeTask(t, user, task.id, body, etag);
     expectProblem(await send(first.etag), 412, 'PRECONDITION_FAILED');
     expect(await getTask(t, user, task.id)).toEqual(current);
     expect(await completionCount(task.id)).toBe(1);

@@ -18,13 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ensureBuilt,
+  failedStartLines,
   fetchJson,
   freePort,
-  type ServerProcess,
-  spawnServer,
-  startServer,
-  stopIfRunning,
   stopServer,
+  useServer,
 } from './support/server-process';
 
 const REPO = join(__dirname, '..');
@@ -41,7 +39,11 @@ if (!isRoot) console.warn('root-quickstart: the mode-700 quick start tests need 
 describeAsRoot('the quick start as root in a folder only root can enter', () => {
   let home: string;
   let app: string;
-  let server: ServerProcess | undefined;
+  /** The copied server, started and ready (and stopped before the afterAll below). */
+  const start = useServer(
+    () => ({ LOG_LEVEL: 'warn' }),
+    () => ({ main: join(app, 'dist', 'src', 'main.js'), cwd: app }),
+  );
 
   beforeAll(() => {
     ensureBuilt();
@@ -65,8 +67,7 @@ describeAsRoot('the quick start as root in a folder only root can enter', () => 
     }
   });
 
-  afterAll(async () => {
-    await stopIfRunning(server);
+  afterAll(() => {
     const cluster = join(app, 'data', 'pg');
     if (existsSync(cluster) && lstatSync(cluster).isSymbolicLink()) {
       rmSync(readlinkSync(cluster), { recursive: true, force: true });
@@ -74,12 +75,6 @@ describeAsRoot('the quick start as root in a folder only root can enter', () => 
     rmSync(home, { recursive: true, force: true });
   });
 
-  /** The copied server, started and ready (and remembered, so afterAll can stop it). */
-  const start = async () =>
-    (server = await startServer(
-      { LOG_LEVEL: 'warn' },
-      { main: join(app, 'dist', 'src', 'main.js'), cwd: app },
-    ));
   const user = { email: 'root-newcomer@example.com', password: 'password-123' };
 
   it('serves on the embedded database in ./data, and keeps the data across a restart', async () => {
@@ -116,13 +111,14 @@ describe('an embedded database that cannot be set up', () => {
 
   it('stops start-up with one line naming the folder and the ways out, no stack trace', async () => {
     const dataDir = join(scratch, 'a-file', 'data');
-    const server = spawnServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, await freePort());
-    expect(await server.exited).toBe(1);
-    const lines = server.output().trim().split('\n');
+    const lines = await failedStartLines(
+      { DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      await freePort(),
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(dataDir);
     expect(lines[0]).toContain('DATA_DIR');
     expect(lines[0]).toContain('DATABASE_URL');
-    expect(server.output()).not.toMatch(/^\s+at /m);
+    expect(lines.join('\n')).not.toMatch(/^\s+at /m);
   });
 });

@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ensureBuilt,
+  failedStartLines,
   fetchJson,
-  type ServerProcess,
-  spawnServer,
-  startServer,
-  stopIfRunning,
   stopServer,
+  useServer,
 } from './support/server-process';
 
 /**
@@ -17,9 +15,8 @@ import {
  */
 describe('the server process on its embedded database', () => {
   let dataDir: string;
-  let server: ServerProcess | undefined;
-  /** The server on DATA_DIR, started afresh and ready. */
-  const start = async () => (server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }));
+  /** The server on DATA_DIR, started afresh and ready (and stopped before the afterAll below). */
+  const start = useServer(() => ({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }));
   const user = { email: 'newcomer@example.com', password: 'password-123' };
 
   beforeAll(() => {
@@ -27,8 +24,7 @@ describe('the server process on its embedded database', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'task-api-server-'));
   });
 
-  afterAll(async () => {
-    await stopIfRunning(server);
+  afterAll(() => {
     stopLeftoverPostmaster(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -77,12 +73,10 @@ describe('start-up configuration errors', () => {
   ])(
     '%j stops the process with one line naming %s',
     async (env, variable) => {
-      const server = spawnServer(
-        { DATA_DIR: mkdtempSync(join(tmpdir(), 'task-api-config-')), ...env },
-        0,
-      );
-      expect(await server.exited).toBe(1);
-      const lines = server.output().trim().split('\n');
+      const lines = await failedStartLines({
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'task-api-config-')),
+        ...env,
+      });
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(variable);
     },

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { behindTransactionPooler, statementBounds } from '../src/database/data-source-options';
 import { createTask, expectProblem, Registered, registerUser } from './support/builders';
 import { CapturedLog } from './support/captured-log';
+import { patchTask } from './support/task-model';
 import { createTestApp, TestApp } from './support/test-app';
 
 jest.setTimeout(30_000);
@@ -53,10 +54,7 @@ describe('Bounded queries (DATABASE_STATEMENT_TIMEOUT)', () => {
       const started = Date.now();
       let response;
       try {
-        response = await t
-          .http()
-          .patch(`/api/me/tasks/${task.id}`)
-          .set(user.auth)
+        response = await patchTask(t, user, task.id)
           .set('X-Request-Id', 'slow-statement-1')
           .send({ title: 'after' });
       } finally {
@@ -78,7 +76,7 @@ describe('Bounded queries (DATABASE_STATEMENT_TIMEOUT)', () => {
       const stored = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       expect(stored.body.title).toBe('before');
       // The same request goes through once the lock is gone: the service recovered by itself.
-      await t.http().patch(`/api/me/tasks/${task.id}`).set(user.auth).send({ title: 'after' });
+      await patchTask(t, user, task.id, { title: 'after' });
       const after = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       expect(after.body.title).toBe('after');
     });
@@ -117,7 +115,7 @@ describe('Bounded queries (DATABASE_STATEMENT_TIMEOUT)', () => {
       const started = Date.now();
       let response;
       try {
-        response = await t.http().patch(`/api/me/tasks/${task.id}`).set(user.auth).send({
+        response = await patchTask(t, user, task.id, {
           title: 'after',
         });
       } finally {

@@ -11,6 +11,8 @@ import {
   listTasks,
   MISSING_ID,
   moveTask,
+  patchTask,
+  putTask,
   seededRandom,
 } from './support/task-model';
 import { useTestApp } from './support/test-app';
@@ -71,14 +73,9 @@ describe('Subtasks and manual order', () => {
     it.each([
       [
         'PATCH list_id',
-        (id: string, listId: string) =>
-          t.http().patch(`/api/me/tasks/${id}`).set(user.auth).send({ list_id: listId }),
+        (id: string, listId: string) => patchTask(t, user, id, { list_id: listId }),
       ],
-      [
-        'PUT list_id',
-        (id: string, listId: string) =>
-          t.http().put(`/api/me/tasks/${id}`).set(user.auth).send({ list_id: listId }),
-      ],
+      ['PUT list_id', (id: string, listId: string) => putTask(t, user, id, { list_id: listId })],
       [
         'move with list_id',
         (id: string, listId: string) => moveTask(t, user, id, { list_id: listId }),
@@ -121,24 +118,14 @@ describe('Subtasks and manual order', () => {
 
     it('parent_id null makes a subtask top-level; a uuid makes a task a subtask', async () => {
       const { parent, first } = await family('Adopt');
-      const freed = await t
-        .http()
-        .patch(`/api/me/tasks/${first.id}`)
-        .set(user.auth)
-        .send({ parent_id: null })
-        .expect(200);
+      const freed = await patchTask(t, user, first.id, { parent_id: null }).expect(200);
       expect(freed.body).toMatchObject({ parent_id: null, list_id: work.id });
       expect(
         ids(await listTasks(t, user, `?list_id=${work.id}&parent_id=none&limit=100`)),
       ).toContain(first.id);
       // A task of another list becomes the subtask, and moves into the parent's list.
       const stranger = await createTask(t, user, { title: 'Stranger', list_id: inbox.id });
-      const adopted = await t
-        .http()
-        .patch(`/api/me/tasks/${stranger.id}`)
-        .set(user.auth)
-        .send({ parent_id: parent.id })
-        .expect(200);
+      const adopted = await patchTask(t, user, stranger.id, { parent_id: parent.id }).expect(200);
       expect(adopted.body).toMatchObject({ parent_id: parent.id, list_id: work.id });
     });
 
@@ -379,12 +366,7 @@ describe('Subtasks and manual order', () => {
     it('If-Match on move: stale is 412 and nothing moves; the current ETag moves it', async () => {
       const { user, tasks } = await withTasks(['A', 'B', 'C']);
       const stale = (await getTask(t, user, tasks.C.id)).etag;
-      await t
-        .http()
-        .patch(`/api/me/tasks/${tasks.C.id}`)
-        .set(user.auth)
-        .send({ description: 'edited in another tab' })
-        .expect(200);
+      await patchTask(t, user, tasks.C.id, { description: 'edited in another tab' }).expect(200);
       const current = await getTask(t, user, tasks.C.id);
       expect(current.etag).not.toBe(stale);
       const refused = await moveTask(t, user, tasks.C.id, { before: tasks.A.id }, stale);

@@ -11,7 +11,7 @@ import {
   restState,
   takeSnapshot,
 } from './support/changes';
-import { createList, defaultList, seededRandom } from './support/task-model';
+import { createList, defaultList, patchTask, seededRandom } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 /**
@@ -422,12 +422,7 @@ describe('Sync: a client copy kept through the change feed equals the server', (
       await late.query(`UPDATE tasks SET title = 'late', version = version + 1 WHERE id = $1`, [
         early.id,
       ]);
-      await t
-        .http()
-        .patch(`/api/me/tasks/${other.id}`)
-        .set(user.auth)
-        .send({ title: 'seen' })
-        .expect(200);
+      await patchTask(t, user, other.id, { title: 'seen' }).expect(200);
       const seen = await drain(t, user, since, { replica });
       expect(seen.changes.map((change) => change.id)).toContain(other.id);
       await late.query('COMMIT');

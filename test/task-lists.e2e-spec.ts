@@ -15,6 +15,7 @@ import {
   tamperedMac,
   titles,
 } from './support/paging';
+import { patchTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 describe('Task lists: filters, sorting, keyset paging', () => {
@@ -117,12 +118,7 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     });
 
     it('updated follows the last write', async () => {
-      await t
-        .http()
-        .patch(`/api/me/tasks/${tasks[2].id}`)
-        .set(user.auth)
-        .send({ title: 'charlie' })
-        .expect(200);
+      await patchTask(t, user, tasks[2].id, { title: 'charlie' }).expect(200);
       const response = await list('?sort=updated&order=desc&limit=1').expect(200);
       expect(response.body[0].id).toBe(tasks[2].id);
     });

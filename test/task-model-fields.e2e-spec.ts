@@ -16,6 +16,7 @@ import {
   listTasks,
   MISSING_ID,
   moveTask,
+  patchTask,
 } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
@@ -126,12 +127,7 @@ describe('Task model: the new fields', () => {
 
     it('recurrence null on a recurring task makes it an ordinary one', async () => {
       const task = await createTask(t, alice, { due_date: DUE, recurrence: 'FREQ=DAILY' });
-      const patched = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(alice.auth)
-        .send({ recurrence: null })
-        .expect(200);
+      const patched = await patchTask(t, alice, task.id, { recurrence: null }).expect(200);
       expect(patched.body).toMatchObject({ recurrence: null, due_date: DUE });
     });
   });

@@ -2,6 +2,7 @@ import type { Test } from 'supertest';
 import { createTask, expectProblem, Registered, registerUser } from './support/builders';
 import { registerAdmin } from './support/admin';
 import { allPages } from './support/paging';
+import { completeTask, moveTask, patchTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 /** Subtasks, manual order and recurring tasks over HTTP (lists have their own file). */
@@ -17,7 +18,7 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
   const get = async (id: string, owner = user) =>
     (await t.http().get(`/api/me/tasks/${id}`).set(owner.auth).expect(200)).body;
   const move = (id: string, body: Record<string, unknown>, owner = user) =>
-    t.http().post(`/api/me/tasks/${id}/move`).set(owner.auth).send(body);
+    moveTask(t, owner, id, body);
   const titles = async (query: string, owner = user) =>
     (await t.http().get(`/api/me/tasks?${query}`).set(owner.auth).expect(200)).body.map(
       (task: { title: string }) => task.title,
@@ -76,11 +77,7 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
 
     it('a cycle: a task made a child of its own subtask, or of itself, is 400 on parent_id', async () => {
       for (const parentId of [child.id, parent.id]) {
-        const response = await t
-          .http()
-          .patch(`/api/me/tasks/${parent.id}`)
-          .set(user.auth)
-          .send({ parent_id: parentId });
+        const response = await patchTask(t, user, parent.id, { parent_id: parentId });
         expectProblem(response, 400, 'VALIDATION_FAILED');
         expect(fieldsOf(response)).toEqual(['parent_id']);
       }
@@ -95,22 +92,14 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
         .set(user.auth)
         .send({ title: 'Refused', parent_id: parent.id, list_id: list.id });
       expect(fieldsOf(created)).toEqual(['list_id']);
-      const patched = await t
-        .http()
-        .patch(`/api/me/tasks/${child.id}`)
-        .set(user.auth)
-        .send({ list_id: list.id });
+      const patched = await patchTask(t, user, child.id, { list_id: list.id });
       expectProblem(patched, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(patched)).toEqual(['list_id']);
     });
 
     it('clearing the due date of a recurring task is 400 on recurrence', async () => {
       const task = await createTask(t, user, { due_date: '2030-01-01', recurrence: 'FREQ=DAILY' });
-      const response = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ due_date: null });
+      const response = await patchTask(t, user, task.id, { due_date: null });
       expectProblem(response, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(response)).toEqual(['recurrence']);
       expect((await get(task.id)).due_date).toBe('2030-01-01T00:00:00.000Z');
@@ -132,12 +121,7 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
       expect(await titles('parent_id=none', owner)).toEqual(['Parent']);
 
       const etagBefore = (await t.http().get(`/api/me/tasks/${a.id}`).set(owner.auth)).headers.etag;
-      await t
-        .http()
-        .patch(`/api/me/tasks/${parent.id}`)
-        .set(owner.auth)
-        .send({ list_id: list.id })
-        .expect(200);
+      await patchTask(t, owner, parent.id, { list_id: list.id }).expect(200);
       const moved = await t.http().get(`/api/me/tasks/${a.id}`).set(owner.auth).expect(200);
       expect(moved.body.list_id).toBe(list.id);
       expect(moved.headers.etag).not.toBe(etagBefore);
@@ -197,7 +181,7 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
 
     it('If-Match: a stale ETag is 412 and nothing moves', async () => {
       const etag = (await t.http().get(`/api/me/tasks/${ids.A}`).set(owner.auth)).headers.etag;
-      await t.http().patch(`/api/me/tasks/${ids.A}`).set(owner.auth).send({ title: 'A' });
+      await patchTask(t, owner, ids.A, { title: 'A' });
       const response = await move(ids.A, {}, owner).set('If-Match', etag);
       expectProblem(response, 412, 'PRECONDITION_FAILED');
       expect(await order()).toEqual(['A', 'B', 'C', 'D']);
@@ -243,10 +227,7 @@ describe('The task model: subtasks, manual order, recurring tasks', () => {
   });
 
   describe('recurring tasks', () => {
-    const complete = (id: string, body?: Record<string, unknown>) => {
-      const call = t.http().patch(`/api/me/tasks/${id}/complete`).set(user.auth);
-      return body ? call.send(body) : call;
-    };
+    const complete = (id: string, body?: { completed: boolean }) => completeTask(t, user, id, body);
     const completions = async (id: string) =>
       (await t.http().get(`/api/me/tasks/${id}/completions`).set(user.auth).expect(200)).body;
 

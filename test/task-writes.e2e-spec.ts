@@ -1,6 +1,7 @@
 import { IdempotencyStore } from '../src/common/idempotency';
 import { createTask, expectProblem, registerUser, type Registered } from './support/builders';
 import { taskCount } from './support/db';
+import { completeTask, patchTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
@@ -21,7 +22,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
   describe('ETag / If-Match', () => {
     /** A PATCH of the user's task sent with `If-Match: ifMatch`. */
     const patchIf = (id: string, ifMatch: string, body: object) =>
-      t.http().patch(`/api/me/tasks/${id}`).set(user.auth).set('If-Match', ifMatch).send(body);
+      patchTask(t, user, id, body, ifMatch);
     it('GET returns the ETag; a write with it succeeds and moves the ETag on', async () => {
       const task = await createTask(t, user, { title: 'v1' });
       const got = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
@@ -39,12 +40,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
     ] as const)('%s with a stale If-Match gets 412 and changes nothing', async (_, call) => {
       const task = await createTask(t, user, { title: 'original' });
       // Another tab writes first.
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'tab 2' })
-        .expect(200);
+      await patchTask(t, user, task.id, { title: 'tab 2' }).expect(200);
       const [method, url, body] = call(task.id) as unknown as [string, string, object | undefined];
       const response = await (t.http() as any)
         [method](url)
@@ -58,12 +54,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
 
     it('the fresh ETag works for DELETE and the complete toggle', async () => {
       const task = await createTask(t, user);
-      const done = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}/complete`)
-        .set(user.auth)
-        .set('If-Match', '"1"')
-        .expect(200);
+      const done = await completeTask(t, user, task.id, undefined, '"1"').expect(200);
       expect(done.body.completed).toBe(true);
       await t
         .http()
@@ -125,12 +116,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
       // A list holding the current ETag matches too.
       expect((await getIfNoneMatch(task.id, `"999", ${got.headers.etag}`)).status).toBe(304);
       // After a write, the new ETag is the one that answers 304.
-      const patched = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'changed' })
-        .expect(200);
+      const patched = await patchTask(t, user, task.id, { title: 'changed' }).expect(200);
       expect((await getIfNoneMatch(task.id, got.headers.etag)).status).toBe(200);
       expect((await getIfNoneMatch(task.id, patched.headers.etag)).status).toBe(304);
     });
@@ -138,12 +124,7 @@ describe('Safe writes: ETag / If-Match and Idempotency-Key', () => {
     it('a stale ETag: 200 with the task and its new ETag', async () => {
       const task = await createTask(t, user, { title: 'v1' });
       const first = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
-      await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'v2' })
-        .expect(200);
+      await patchTask(t, user, task.id, { title: 'v2' }).expect(200);
       const response = await getIfNoneMatch(task.id, first.headers.etag).expect(200);
       expect(response.body).toMatchObject({ id: task.id, title: 'v2' });
       expect(response.headers.etag).not.toBe(first.headers.etag);

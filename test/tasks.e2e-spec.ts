@@ -9,10 +9,11 @@ import {
   withCompletedTasks,
 } from './support/builders';
 import { insertTasks, taskCount } from './support/db';
+import { expectEmptyList } from './support/paging';
+import { completeTask, MISSING_ID, patchTask } from './support/task-model';
 import { useTestApp } from './support/test-app';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 describe('Tasks: the owner’s routes', () => {
   const t = useTestApp();
@@ -300,12 +301,7 @@ describe('Tasks: the owner’s routes', () => {
       expect(first.headers.etag).toMatch(/^"[^"]+"$/);
       const again = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       expect(again.headers.etag).toBe(first.headers.etag);
-      const patched = await t
-        .http()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'Changed' })
-        .expect(200);
+      const patched = await patchTask(t, user, task.id, { title: 'Changed' }).expect(200);
       const after = await t.http().get(`/api/me/tasks/${task.id}`).set(user.auth).expect(200);
       expect(after.headers.etag).not.toBe(first.headers.etag);
       expect(patched.headers.etag).toBe(after.headers.etag);
@@ -423,7 +419,7 @@ describe('Tasks: the owner’s routes', () => {
     beforeAll(async () => {
       user = await registerUser(t);
     });
-    const complete = (id: string) => t.http().patch(`/api/me/tasks/${id}/complete`).set(user.auth);
+    const complete = (id: string) => completeTask(t, user, id);
 
     it('toggles without a body', async () => {
       const task = await createTask(t, user);
@@ -549,11 +545,7 @@ describe('Tasks: the owner’s routes', () => {
       user = await registerUser(t);
       titles = ['banana', 'Apple', 'cherry', 'apricot'];
       for (const title of titles) await createTask(t, user, { title });
-      await t
-        .http()
-        .patch(`/api/me/tasks/${(await listTitles(''))[0].id}/complete`)
-        .set(user.auth)
-        .expect(200); // apricot, the newest
+      await completeTask(t, user, (await listTitles(''))[0].id).expect(200); // apricot, the newest
     });
 
     async function listTitles(query: string) {
@@ -623,9 +615,7 @@ describe('Tasks: the owner’s routes', () => {
 
     it('a new user’s list is empty with X-Total-Count 0', async () => {
       const fresh = await registerUser(t);
-      const response = await t.http().get('/api/me/tasks').set(fresh.auth).expect(200);
-      expect(response.body).toEqual([]);
-      expect(response.headers['x-total-count']).toBe('0');
+      await expectEmptyList(t, fresh.auth, '/api/me/tasks');
     });
 
     it('limit defaults to 50 and goes up to 100', async () => {

@@ -13,18 +13,22 @@ import { allPages } from './support/paging';
 import { ensureBuilt, fetchJson, startServer, type ServerProcess } from './support/server-process';
 import {
   type Body,
+  completeTask,
   createList,
   DAY_MS,
   defaultList,
   fromNow,
   getTask,
   moveTask,
+  patchList,
+  patchTask,
+  putTask,
 } from './support/task-model';
 import {
   createTestDatabase,
-  startTestApp,
   TEST_JWT_SECRET,
   type TestApp,
+  useSharedDatabase,
   useTestApp,
 } from './support/test-app';
 import { deleteForGood, restoreTask, trashTask } from './support/trash';
@@ -40,6 +44,7 @@ import {
   createWebhook,
   deleteWebhook,
   deliveriesOf,
+  expectDeliveredAtOnce,
   expectDeliveryShape,
   expectSignedDelivery,
   gapsBetween,
@@ -157,43 +162,26 @@ describe('Webhook delivery', () => {
           priority: 'high',
         });
         note('create a task', created.id, created);
-        const patch = await api()
-          .patch(`/api/me/tasks/${updated.id}`)
-          .set(user.auth)
-          .send({ title: 'Patched', description: 'once' })
-          .expect(200);
+        const patch = await patchTask(t, user, updated.id, {
+          title: 'Patched',
+          description: 'once',
+        }).expect(200);
         note('PATCH a task', updated.id, patch.body);
-        const put = await api()
-          .put(`/api/me/tasks/${updated.id}`)
-          .set(user.auth)
-          .send({ title: 'Put', priority: 'low' })
-          .expect(200);
+        const put = await putTask(t, user, updated.id, { title: 'Put', priority: 'low' });
+        expect(put.status).toBe(200);
         note('PUT the same task', updated.id, put.body);
         const moved = await moveTask(t, user, updated.id, { list_id: elsewhere.id }).expect(200);
         note('move it to another list', updated.id, moved.body);
-        const undone = await api()
-          .patch(`/api/me/tasks/${done.id}/complete`)
-          .set(user.auth)
-          .expect(200);
+        const undone = await completeTask(t, user, done.id).expect(200);
         expect(undone.body.completed).toBe(false);
         note('un-complete a completed task (the toggle)', done.id, undone.body);
-        const completed = await api()
-          .patch(`/api/me/tasks/${toggled.id}/complete`)
-          .set(user.auth)
-          .expect(200);
+        const completed = await completeTask(t, user, toggled.id).expect(200);
         expect(completed.body.completed).toBe(true);
         note('complete a task (the toggle)', toggled.id, completed.body);
-        const byPatch = await api()
-          .patch(`/api/me/tasks/${patched.id}`)
-          .set(user.auth)
-          .send({ completed: true })
-          .expect(200);
+        const byPatch = await patchTask(t, user, patched.id, { completed: true }).expect(200);
         note('complete a task (PATCH completed: true)', patched.id, byPatch.body);
-        const occurrence = await api()
-          .patch(`/api/me/tasks/${recurring.id}/complete`)
-          .set(user.auth)
-          .send({ completed: true })
-          .expect(200);
+        const occurrence = await completeTask(t, user, recurring.id, { completed: true });
+        expect(occurrence.status).toBe(200);
         expect(occurrence.body.completed).toBe(false);
         expect(occurrence.body.due_date).not.toBe(recurring.due_date);
         note('complete an occurrence of a recurring task', recurring.id, occurrence.body);
@@ -205,11 +193,8 @@ describe('Webhook delivery', () => {
         note('restore a task', restored.id, back.body);
         const list = await createList(t, user, 'Created list');
         note('create a list', list.id, list);
-        const rename = await api()
-          .patch(`/api/me/lists/${renamed.id}`)
-          .set(user.auth)
-          .send({ name: 'Renamed', color: '#aabbcc' })
-          .expect(200);
+        const rename = await patchList(t, user, renamed.id, { name: 'Renamed', color: '#aabbcc' });
+        expect(rename.status).toBe(200);
         note('PATCH a list', renamed.id, rename.body);
         await api().delete(`/api/me/lists/${dropped.id}`).set(user.auth).expect(204);
         note('delete a list', dropped.id, { id: dropped.id });
@@ -295,15 +280,7 @@ describe('Webhook delivery', () => {
         expect(walk.rows).toHaveLength(ACTIONS.length);
         const byEvent = new Map(toAll.requests.map((request) => [eventId(request), request]));
         for (const delivery of walk.rows) {
-          expectDeliveryShape(delivery);
-          expect(delivery).toMatchObject({
-            status: 'succeeded',
-            attempts: 1,
-            response_status: 200,
-            error: null,
-            next_attempt_at: null,
-          });
-          expect(delivery.delivered_at).toMatch(ISO_TIME);
+          expectDeliveredAtOnce(delivery);
           const request = byEvent.get(delivery.event_id);
           expect(request).toBeDefined();
           expect(delivery.type).toBe(request!.body.type);
@@ -426,13 +403,8 @@ describe('Webhook delivery', () => {
       const hookA = await createWebhook(t, a, { url: toA.url, events: ['*'] });
       const hookB = await createWebhook(t, b, { url: toB.url, events: ['*'] });
       const theirs = await createTask(t, b, { title: 'B secret task' });
-      await t
-        .http()
-        .patch(`/api/me/tasks/${theirs.id}`)
-        .set(b.auth)
-        .send({ title: 'B secret task, renamed' })
-        .expect(200);
-      await t.http().patch(`/api/me/tasks/${theirs.id}/complete`).set(b.auth).expect(200);
+      await patchTask(t, b, theirs.id, { title: 'B secret task, renamed' }).expect(200);
+      await completeTask(t, b, theirs.id).expect(200);
       const theirList = await createList(t, b, 'B secret list');
       await trashTask(t, b, theirs.id);
       await testWebhook(t, b, hookB.id).expect(202);
@@ -479,12 +451,7 @@ describe('Webhook delivery', () => {
       const refused: [string, () => Promise<{ status: number }>, number][] = [
         [
           'PATCH with a stale If-Match',
-          () =>
-            api()
-              .patch(`/api/me/tasks/${task.id}`)
-              .set(user.auth)
-              .set('If-Match', stale)
-              .send({ title: 'x' }),
+          () => patchTask(t, user, task.id, { title: 'x' }, stale),
           412,
         ],
         [
@@ -493,11 +460,7 @@ describe('Webhook delivery', () => {
           412,
         ],
         ['move with a stale If-Match', () => moveTask(t, user, task.id, {}, stale), 412],
-        [
-          'PATCH with an empty title',
-          () => api().patch(`/api/me/tasks/${task.id}`).set(user.auth).send({ title: '' }),
-          400,
-        ],
+        ['PATCH with an empty title', () => patchTask(t, user, task.id, { title: '' }), 400],
         [
           'create with a title too long',
           () =>
@@ -535,11 +498,7 @@ describe('Webhook delivery', () => {
           throw new Error(`${label}: ${response.status}, not ${status}`);
       }
       // A change that does commit, after them all.
-      const marker = await api()
-        .patch(`/api/me/tasks/${task.id}`)
-        .set(user.auth)
-        .send({ title: 'Marker' })
-        .expect(200);
+      const marker = await patchTask(t, user, task.id, { title: 'Marker' }).expect(200);
       await to.waitFor(1, 10_000);
       await sleep(1500);
       expect(to.requests.map((request) => request.body?.type)).toEqual(['task.updated']);
@@ -671,7 +630,7 @@ describe('Webhook delivery', () => {
       WEBHOOK_RETRY_BASE: '100ms',
       DATABASE_POOL_MAX: '3',
     };
-    let database: { url: string; drop: () => Promise<void> };
+    const database = useSharedDatabase();
     let x: TestApp | undefined;
     let y: TestApp | undefined;
     const on = (app: TestApp | undefined) => {
@@ -680,13 +639,8 @@ describe('Webhook delivery', () => {
     };
     const receiver = useReceivers();
     beforeAll(async () => {
-      database = await createTestDatabase();
-      x = await startTestApp(database.url, ENV);
-      y = await startTestApp(database.url, ENV);
-    });
-    afterAll(async () => {
-      await Promise.all([x?.close(), y?.close()]);
-      await database?.drop();
+      x = await database.start(ENV);
+      y = await database.start(ENV);
     });
 
     it('two instances deliver each of 20 events exactly once', async () => {
@@ -781,7 +735,7 @@ describe('Webhook delivery', () => {
       const hook = await createWebhook(on(x), user, { url: to.url, events: ['task.created'] });
       await Promise.all([x?.close(), y?.close()]);
       x = y = undefined;
-      const strict = await startTestApp(database.url, { WEBHOOK_RETRY_BASE: '100ms' });
+      const strict = await database.start({ WEBHOOK_RETRY_BASE: '100ms' });
       try {
         await createTask(strict, user, { title: 'To a private target' });
         const failed = await waitForDelivery(

@@ -66,6 +66,15 @@ export async function fetchChanges(
   return response.body as ChangesAnswer;
 }
 
+/** A poll from `since` that has nothing new: no changes, has_more false, and `since` again. */
+export async function expectNoChanges(t: TestApp, user: Auth, since: string): Promise<void> {
+  expect(await fetchChanges(t, user, { since })).toEqual({
+    changes: [],
+    next_since: since,
+    has_more: false,
+  });
+}
+
 /** The answer has the contract's shape, and names each object at most once. */
 export function expectWellFormed(answer: any): void {
   expect(Object.keys(answer).sort()).toEqual(['changes', 'has_more', 'next_since']);

@@ -71,3 +71,10 @@ export async function allPages(
   }
   return { rows, ids: ids(rows), totals: [...totals], pages };
 }
+
+/** GET `url` is 200 with no rows and X-Total-Count 0. */
+export async function expectEmptyList(t: TestApp, auth: Record<string, string>, url: string) {
+  const response = await t.http().get(url).set(auth).expect(200);
+  expect(response.body).toEqual([]);
+  expect(response.headers['x-total-count']).toBe('0');
+}

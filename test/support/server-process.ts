@@ -112,6 +112,30 @@ export async function stopIfRunning(server: ServerProcess | undefined): Promise<
   }
 }
 
+/**
+ * The built server of the enclosing describe block: `start` runs it afresh (ready) and returns
+ * it, as often as a test likes; an afterAll declared here stops the last one if it still runs.
+ * `env` and `where` are read at each start (after the block's beforeAll has made its folders).
+ */
+export function useServer(
+  env: () => Record<string, string>,
+  where: () => { main?: string; cwd?: string } = () => ({}),
+): () => Promise<ServerProcess & { readyMs: number }> {
+  let server: ServerProcess | undefined;
+  afterAll(() => stopIfRunning(server));
+  return async () => (server = await startServer(env(), where()));
+}
+
+/**
+ * Runs the built server with an `env` that must stop its start-up: it exits 1. Its output, line by
+ * line.
+ */
+export async function failedStartLines(env: Record<string, string>, port = 0): Promise<string[]> {
+  const server = spawnServer(env, port);
+  expect(await server.exited).toBe(1);
+  return server.output().trim().split('\n');
+}
+
 /** A JSON request to the server over real HTTP; `token` is sent as a bearer token. */
 export async function fetchJson(
   server: ServerProcess,

@@ -1,3 +1,4 @@
+import type { Test } from 'supertest';
 import { expectProblem, type Registered } from './builders';
 import type { TestApp } from './test-app';
 
@@ -19,18 +20,39 @@ export async function createList(t: TestApp, user: Registered, name: string): Pr
   return response.body;
 }
 
-/** POST /api/me/tasks/{id}/move as `user`, with `ifMatch` when given. */
-export function moveTask(
+/**
+ * A write to one task or list of `user` (`/api/me/{tasks|lists}/{id}` plus a suffix): `body` (or
+ * the route's `empty` one) sent when there is one, `If-Match: ifMatch` when given; the request,
+ * to `.expect()` on.
+ */
+type Write = (
   t: TestApp,
-  user: Registered,
+  user: Pick<Registered, 'auth'>,
   id: string,
-  body: Record<string, unknown> = {},
+  body?: object,
   ifMatch?: string,
-) {
-  const call = t.http().post(`/api/me/tasks/${id}/move`).set(user.auth);
-  if (ifMatch) call.set('If-Match', ifMatch);
-  return call.send(body);
-}
+) => Test;
+
+const write =
+  (method: 'patch' | 'put' | 'post', what: 'tasks' | 'lists', suffix = '', empty?: object): Write =>
+  (t, user, id, body = empty, ifMatch) => {
+    const call = t.http()[method](`/api/me/${what}/${id}${suffix}`).set(user.auth);
+    if (ifMatch) call.set('If-Match', ifMatch);
+    return body === undefined ? call : call.send(body);
+  };
+
+/** PATCH /api/me/tasks/{id}. */
+export const patchTask = write('patch', 'tasks');
+/** PUT /api/me/tasks/{id}. */
+export const putTask = write('put', 'tasks');
+/** PATCH /api/me/tasks/{id}/complete: the toggle without a body, or `{ completed }`. */
+export const completeTask = write('patch', 'tasks', '/complete');
+/** POST /api/me/tasks/{id}/move (the JSON body `{}` when none is given). */
+export const moveTask = write('post', 'tasks', '/move', {});
+/** PATCH /api/me/lists/{id}. */
+export const patchList = write('patch', 'lists');
+/** POST /api/me/lists/{id}/move. */
+export const moveList = write('post', 'lists', '/move');
 
 /** GET /api/me/tasks{query} as `user` (200), the array. */
 export async function listTasks(t: TestApp, user: Registered, query = ''): Promise<any[]> {

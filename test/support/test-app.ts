@@ -105,6 +105,48 @@ export async function startTestApp(
   };
 }
 
+/** A database that several app instances share, and the way to start one more on it. */
+export interface SharedDatabase {
+  readonly url: string;
+  /** One more instance on the database; closed at the end of the block unless closed before. */
+  start: (env?: Record<string, string>) => Promise<TestApp>;
+}
+
+/**
+ * A clean database of the enclosing describe block, for several instances at once: created in a
+ * beforeAll declared here; in its afterAll, every instance still open is closed, then the
+ * database is dropped.
+ */
+export function useSharedDatabase(): SharedDatabase {
+  let database: { url: string; drop: () => Promise<void> } | undefined;
+  const open = new Set<TestApp>();
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all([...open].map((app) => app.close()));
+    await database?.drop();
+    database = undefined;
+  });
+  const url = () => {
+    if (!database)
+      throw new Error('useSharedDatabase: the database exists only within hooks and tests');
+    return database.url;
+  };
+  return {
+    get url() {
+      return url();
+    },
+    start: async (env = {}) => {
+      const app: TestApp = await startTestApp(url(), env, {}, url(), async () => {
+        open.delete(app);
+      });
+      open.add(app);
+      return app;
+    },
+  };
+}
+
 /**
  * The `createTestApp` of the enclosing describe block: started in a beforeAll declared here, so
  * before the block's own hooks (which may use it), and closed in its afterAll.

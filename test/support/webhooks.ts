@@ -136,6 +136,19 @@ export function expectDeliveryShape(delivery: Body): void {
   if (delivery.error !== null) expect(typeof delivery.error).toBe('string');
 }
 
+/** A well-formed delivery that succeeded at its first attempt (answered 200), and when. */
+export function expectDeliveredAtOnce(delivery: Body): void {
+  expectDeliveryShape(delivery);
+  expect(delivery).toMatchObject({
+    status: 'succeeded',
+    attempts: 1,
+    response_status: 200,
+    error: null,
+    next_attempt_at: null,
+  });
+  expect(delivery.delivered_at).toMatch(ISO_TIME);
+}
+
 /** The three Standard Webhooks headers of a request. */
 export const signedHeaders = (request: ReceivedRequest) => ({
   'webhook-id': request.headers['webhook-id'],
