@@ -330,6 +330,16 @@ describe('Start-up without the job queue schema', () => {
         env: { ...process.env, ...env },
       });
       expect(stdout).toMatch(/job queue schema "pgboss" is at version \d+/);
+      // The queue SQL feeds (a webhook delivery's job, made in the change's transaction) exists
+      // before any instance consumes it: an insert into a missing queue fails the user's write.
+      const client = new Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const queues = await client.query(`SELECT name FROM pgboss.queue ORDER BY name`);
+        expect(queues.rows.map((row) => row.name)).toContain('webhooks.deliver');
+      } finally {
+        await client.end();
+      }
       await (await database.start({ MIGRATIONS_RUN: 'false' })).close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

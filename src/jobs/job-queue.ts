@@ -34,6 +34,24 @@ export function assertCron(name: string, cron: string): void {
 }
 
 /**
+ * A consumer's queue: jobs made by others (an SQL insert in a transaction, see migration
+ * 1764300000000), each taken by one worker. A job whose worker died is retried when it expires.
+ */
+export const CONSUMER_QUEUE = {
+  policy: 'standard',
+  retryLimit: 5,
+  retryDelay: 5,
+  retryBackoff: true,
+  expireInSeconds: 60,
+} as const;
+
+/**
+ * The queues SQL functions insert jobs into (schedule_webhook_attempt): created with the schema,
+ * since an insert into a queue that does not exist fails, and with it the write that made the job.
+ */
+export const SQL_FED_QUEUES = ['webhooks.deliver'] as const;
+
+/**
  * pg-boss's `db` option on one of our pools, so that its queries count against the instance's
  * DATABASE_POOL_MAX and inherit its settings (statement timeout, TLS). pg-boss 10 can share a pool:
  * it uses no LISTEN/NOTIFY and no session state; its only locks are transaction-level advisory
@@ -108,7 +126,7 @@ export async function createQueue(sql: Sql, queue: PgBoss.Queue): Promise<void> 
  * Installs pg-boss's schema, or upgrades it to the version this pg-boss needs (idempotent, and
  * safe when several instances do it at once: pg-boss takes an advisory lock), with the queue its
  * cron needs (created here, under the lock, so that pg-boss's own unguarded creation at start is a
- * no-op). Run with the migrations, on their connections without a statement timeout. Returns the
+ * no-op) and the queues SQL feeds (SQL_FED_QUEUES). Run with the migrations, on their connections without a statement timeout. Returns the
  * schema version.
  */
 export async function migrateJobQueue(sql: Sql): Promise<number> {
@@ -122,6 +140,7 @@ export async function migrateJobQueue(sql: Sql): Promise<number> {
   await boss.start();
   await boss.stop({ graceful: false });
   await createQueue(sql, { name: CRON_QUEUE });
+  for (const name of SQL_FED_QUEUES) await createQueue(sql, { name, ...CONSUMER_QUEUE });
   return Number(await boss.schemaVersion());
 }
 

@@ -6,6 +6,7 @@ import {
   assertCron,
   assertJobName,
   createQueue,
+  CONSUMER_QUEUE,
   JOB_QUEUE_SCHEMA,
   jobQueueDb,
   startFailure,
@@ -33,17 +34,6 @@ const QUEUE = {
   expireInSeconds: 15 * 60,
 } as const;
 
-/**
- * A consumer's queue: jobs made by others (an SQL insert in a transaction, see migration
- * 1764300000000), each taken by one worker. A job whose worker died is retried when it expires.
- */
-const CONSUMER_QUEUE = {
-  policy: 'standard',
-  retryLimit: 5,
-  retryDelay: 5,
-  retryBackoff: true,
-  expireInSeconds: 60,
-} as const;
 /** Per instance: this many workers, each taking up to this many jobs at a time. */
 const CONSUMER_WORKERS = 2;
 const CONSUMER_BATCH = 10;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
+import type { SQL_FED_QUEUES } from '../jobs/job-queue';
 import { JobsService } from '../jobs/jobs.service';
 import { sendDelivery, type AttemptResult } from './webhook-sender';
 import { WebhookSecrets } from './webhook-secrets';
@@ -8,7 +9,7 @@ import { targetRules } from './webhooks.service';
 import { WebhooksRepository, type ClaimedAttempt, type FinalOutcome } from './webhooks.repository';
 
 /** The queue of delivery attempts (its jobs are inserted by schedule_webhook_attempt, in SQL). */
-export const WEBHOOK_DELIVERY_QUEUE = 'webhooks.deliver';
+export const WEBHOOK_DELIVERY_QUEUE: (typeof SQL_FED_QUEUES)[number] = 'webhooks.deliver';
 
 /** Attempts a delivery gets in all; after the last failure it is failed and its webhook inactive. */
 export const MAX_ATTEMPTS = 8;
