@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
-  CursorCodec,
   fetchSqlPage,
+  Pager,
   type Condition,
   type Page,
   type RawRow,
@@ -55,7 +55,7 @@ const asAdminUser = (row: RawRow) => row as unknown as AdminUserRow;
 export class AdminUsersRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   /** One page of users with their task counts (keyset paging, see common/paging). */
@@ -69,7 +69,7 @@ export class AdminUsersRepository {
         limit: query.limit,
         cursor: query.cursor,
       },
-      this.cursors,
+      this.pager,
       this.sql,
       asAdminUser,
     );

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
-import { cursorCodecProvider } from '../common/paging';
+import { pagerProvider } from '../common/paging';
 import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { AdminTasksService } from './admin-tasks.service';
@@ -23,7 +23,7 @@ import { AuditLogService } from './audit-log.service';
     AuditLogRepository,
     AdminBootstrap,
     RolesGuard,
-    cursorCodecProvider,
+    pagerProvider,
   ],
 })
 export class AdminModule {}

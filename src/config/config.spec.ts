@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       webhookAllowHttp: false,
       webhookAllowPrivate: false,
       webhookRetryBaseMs: 5_000,
+      countLimit: 10_000,
     });
   });
 
@@ -93,6 +94,7 @@ describe('loadConfig', () => {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_RETRY_BASE: '250ms',
+      COUNT_LIMIT: '500',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -123,6 +125,7 @@ describe('loadConfig', () => {
       webhookAllowHttp: true,
       webhookAllowPrivate: true,
       webhookRetryBaseMs: 250,
+      countLimit: 500,
     });
   });
 
@@ -188,6 +191,8 @@ describe('loadConfig', () => {
       ['LOGIN_MAX_FAILURES_PER_EMAIL', 'five'],
       ['LOGIN_MAX_FAILURES_PER_IP', '0'],
       ['AUTH_RATE_LIMIT', '-60'],
+      ['COUNT_LIMIT', '0'],
+      ['COUNT_LIMIT', '10k'],
       ['LOG_LEVEL', 'verbose'],
       ['NODE_ENV', 'staging'],
     ])('%s=%p', (variable, value) => {

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { StatsResponse } from '../admin/dto/admin.dto';
 import type { VersionPrecondition } from '../common/if-match';
 import {
-  CursorCodec,
   fetchSqlPage,
+  Pager,
   likePattern,
   type Condition,
   type Page,
@@ -208,7 +208,7 @@ export function versionCondition(expected: VersionPrecondition, values: unknown[
 export class TasksRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   /** GET one task is the hottest read: fixed SQL, mapped straight to the entity. */
@@ -243,7 +243,7 @@ export class TasksRepository {
         limit: query.limit,
         cursor: query.cursor,
       },
-      this.cursors,
+      this.pager,
       (text, values) => this.sql.rows(text, values),
       taskFromRow,
     );
@@ -456,7 +456,7 @@ export class TasksRepository {
         order: 'desc',
         ...request,
       },
-      this.cursors,
+      this.pager,
       this.sql,
       (row) => ({
         id: row.id as string,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { cursorCodecProvider } from '../common/paging';
+import { pagerProvider } from '../common/paging';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
@@ -14,7 +14,7 @@ import { WebhooksService } from './webhooks.service';
     WebhooksService,
     WebhooksRepository,
     WebhookDeliveryWorker,
-    cursorCodecProvider,
+    pagerProvider,
     {
       provide: WebhookSecrets,
       useFactory: (config: AppConfig) => new WebhookSecrets(config.jwtSecret),

@@ -1,11 +1,11 @@
-import { CursorCodec, cursorCodecProvider, fetchSqlPage } from '../../src/common/paging';
+import { fetchSqlPage, Pager, pagerProvider } from '../../src/common/paging';
 import type { Page, PageRequest, SortOrder, SortSpec } from '../../src/common/paging';
 import { ProblemException } from '../../src/common/problem';
 import { outcomeOf, useServiceModule } from '../support/service-module';
 
 /** fetchSqlPage on a small table of the real database: the edges a keyset pager gets wrong. */
 describe('keyset paging on PostgreSQL', () => {
-  const m = useServiceModule({ providers: [cursorCodecProvider] });
+  const m = useServiceModule({ providers: [pagerProvider] });
 
   const byId = { sql: 'i.id' };
   const SORTS: Record<'rank' | 'due' | 'created', SortSpec> = {
@@ -42,7 +42,7 @@ describe('keyset paging on PostgreSQL', () => {
     return fetchSqlPage(
       { select: 'i.id, i.rank, i.due::text AS due', from: 'items i', where: [] },
       request,
-      m.get(CursorCodec),
+      m.get(Pager),
       m.sql,
       (row) => row as unknown as Item,
     );

@@ -1,5 +1,13 @@
 import { CursorCodec } from './cursor';
-import { fetchSqlPage, orderTerms, positional, seekPredicate, type SortSpec } from './keyset';
+import {
+  fetchSqlPage,
+  orderTerms,
+  positional,
+  seekPredicate,
+  type RawRow,
+  type SortSpec,
+} from './keyset';
+import { Pager } from './pager';
 
 const byCreated: SortSpec = { name: 'created', keys: [{ sql: 't.created_at' }, { sql: 't.id' }] };
 const byDue: SortSpec = {
@@ -86,66 +94,90 @@ describe('positional', () => {
 });
 
 describe('fetchSqlPage', () => {
-  const codec = new CursorCodec('a-secret-that-is-long-enough-0123456789');
+  const pager = new Pager(new CursorCodec('a-secret-that-is-long-enough-0123456789'), 5);
   const request = { list: '/l', sort: byDue, order: 'asc' as const, limit: 2 };
   const list = {
     select: 't.id',
     from: 'tasks t',
     where: [{ sql: 't.user_id = :u', params: { u: 'U' } }],
   };
+  const COUNT =
+    'SELECT count(*)::int AS total FROM (SELECT 1 FROM tasks t WHERE (t.user_id = $1) LIMIT 6) matching';
 
-  it('counts, then reads limit + 1 rows after the cursor, and returns the next cursor', async () => {
+  /** A database answering `rows` to the page and `counted` to the count, recording what it got. */
+  function database(rows: RawRow[], counted: number) {
     const sent: [string, unknown[]][] = [];
+    const run = async (sql: string, values: unknown[]) => {
+      sent.push([sql, values]);
+      return sql.startsWith('SELECT count') ? [{ total: counted }] : rows;
+    };
+    return { sent, run };
+  }
+
+  it('reads limit + 1 rows after the cursor, counts up to COUNT_LIMIT + 1, and returns the next cursor', async () => {
     const rows = [
       { id: 'a', page_key_0: '2026-01-01', page_key_1: 'a' },
       { id: 'b', page_key_0: null, page_key_1: 'b' },
       { id: 'c', page_key_0: null, page_key_1: 'c' },
     ];
-    const run = async (sql: string, values: unknown[]) => {
-      sent.push([sql, values]);
-      return sql.startsWith('SELECT count') ? [{ total: 7 }] : rows;
-    };
-    const page = await fetchSqlPage(list, request, codec, run, (row) => row.id);
-    expect(page).toMatchObject({ items: ['a', 'b'], total: 7 });
-    expect(sent[0]).toEqual([
-      'SELECT count(*)::int AS total FROM tasks t WHERE (t.user_id = $1)',
-      ['U'],
-    ]);
-    expect(sent[1]).toEqual([
-      'SELECT t.id, (t.due_date)::text AS page_key_0, (t.id)::text AS page_key_1 FROM tasks t WHERE (t.user_id = $1) ORDER BY t.due_date ASC NULLS LAST, t.id ASC LIMIT 3',
-      ['U'],
+    const { sent, run } = database(rows, 5);
+    const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
+    expect(page).toMatchObject({ items: ['a', 'b'], total: 5 });
+    expect(sent).toEqual([
+      [
+        'SELECT t.id, (t.due_date)::text AS page_key_0, (t.id)::text AS page_key_1 FROM tasks t WHERE (t.user_id = $1) ORDER BY t.due_date ASC NULLS LAST, t.id ASC LIMIT 3',
+        ['U'],
+      ],
+      [COUNT, ['U']],
     ]);
 
     sent.length = 0;
-    await fetchSqlPage(list, { ...request, cursor: page.nextCursor! }, codec, run, (row) => row.id);
-    expect(sent[1][0]).toContain('WHERE (t.user_id = $1) AND ((t.due_date IS NULL AND t.id > $2))');
-    expect(sent[1][1]).toEqual(['U', 'b']);
+    await fetchSqlPage(list, { ...request, cursor: page.nextCursor! }, pager, run, (row) => row.id);
+    expect(sent[0][0]).toContain('WHERE (t.user_id = $1) AND ((t.due_date IS NULL AND t.id > $2))');
+    expect(sent[0][1]).toEqual(['U', 'b']);
+    // The count has the filters only, not the position.
+    expect(sent[1]).toEqual([COUNT, ['U']]);
   });
 
-  it('has no next cursor on the last page, and rejects a bad cursor before any query', async () => {
-    const run = jest.fn(async (sql: string) =>
-      sql.startsWith('SELECT count')
-        ? [{ total: 1 }]
-        : [{ id: 'a', page_key_0: null, page_key_1: 'a' }],
-    );
-    expect((await fetchSqlPage(list, request, codec, run, (row) => row.id)).nextCursor).toBeNull();
-    run.mockClear();
+  it('past COUNT_LIMIT the total is null (X-Total-Count left out)', async () => {
+    const rows = [1, 2, 3].map((n) => ({ id: `${n}`, page_key_0: null, page_key_1: `${n}` }));
+    const { run } = database(rows, 6);
+    expect((await fetchSqlPage(list, request, pager, run, (row) => row.id)).total).toBeNull();
+  });
+
+  it('a first page holding every match is its own count: one statement', async () => {
+    const { sent, run } = database([{ id: 'a', page_key_0: null, page_key_1: 'a' }], 99);
+    expect(await fetchSqlPage(list, request, pager, run, (row) => row.id)).toEqual({
+      items: ['a'],
+      total: 1,
+      nextCursor: null,
+    });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('even then, a total past COUNT_LIMIT is left out', async () => {
+    const rows = 'abcdef'.split('').map((id) => ({ id, page_key_0: null, page_key_1: id }));
+    const { sent, run } = database(rows, 99);
+    const page = await fetchSqlPage(list, { ...request, limit: 10 }, pager, run, (row) => row.id);
+    expect([page.items.length, page.total, sent.length]).toEqual([6, null, 1]);
+  });
+
+  it('rejects a bad cursor before any query', async () => {
+    const { sent, run } = database([], 0);
     await expect(
-      fetchSqlPage(list, { ...request, cursor: 'garbage' }, codec, run, (row) => row.id),
+      fetchSqlPage(list, { ...request, cursor: 'garbage' }, pager, run, (row) => row.id),
     ).rejects.toThrow();
-    expect(run).not.toHaveBeenCalled();
+    expect(sent).toEqual([]);
   });
 
   it('runs on an SqlExecutor (the pool or a transaction) as well as on a function', async () => {
-    const rows = jest.fn(async (sql: string) =>
-      sql.startsWith('SELECT count') ? [{ total: 0 }] : [],
-    );
+    const rows = jest.fn(async () => []);
     const executor = { rows, one: jest.fn(), execute: jest.fn() };
-    expect(await fetchSqlPage(list, request, codec, executor as never, (row) => row.id)).toEqual({
+    expect(await fetchSqlPage(list, request, pager, executor as never, (row) => row.id)).toEqual({
       items: [],
       total: 0,
       nextCursor: null,
     });
-    expect(rows).toHaveBeenCalledTimes(2);
+    expect(rows).toHaveBeenCalledTimes(1);
   });
 });

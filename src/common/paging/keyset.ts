@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../database/sql';
 import type { CursorCodec, CursorValues } from './cursor';
+import type { Pager } from './pager';
 
 /**
  * Keyset paging shared by every list of the API (tasks, users, audit log), over plain SQL.
@@ -12,7 +13,7 @@ import type { CursorCodec, CursorValues } from './cursor';
  *     { sql: 'task.due_date', nullable: true }, { sql: 'task.id' } ] };
  *   const page = await fetchSqlPage(
  *     { select: 'task.id, task.title', from: 'tasks task', where: [ownerCondition, ...filters] },
- *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, codec, sql, fromRow);
+ *     { list: `/api/${ownerId}/tasks`, sort: byDue, order, limit, cursor }, pager, sql, fromRow);
  *   return PageOf.of(page, toResponse); // X-Total-Count and Link are written from it
  *
  * Lists may share sorts (the admin's task lists use the owner's), so the cursor is bound to the
@@ -46,8 +47,8 @@ export interface PageRequest {
 
 export interface Page<T> {
   items: T[];
-  /** Rows matching the filters, all pages together. */
-  total: number;
+  /** Rows matching the filters, all pages together; null when more than COUNT_LIMIT match. */
+  total: number | null;
   /** Null on the last page. */
   nextCursor: string | null;
 }
@@ -120,7 +121,7 @@ const positionAfter = (request: PageRequest, codec: CursorCodec): CursorValues |
 function pageFrom<R>(
   rows: RawRow[],
   items: R[],
-  total: number,
+  total: number | null,
   request: PageRequest,
   codec: CursorCodec,
 ): Page<R> {
@@ -159,23 +160,21 @@ const rowsOf = (db: SqlExecutor | RunSql, sql: string, values: unknown[]) =>
 
 /**
  * One page of `list` (its `where` carries the scope and the filters, nothing else), run on `db`
- * and mapped by `fromRow`: the total, the rows after the cursor in the requested sort, and the
- * cursor of the next page when there is one. Two statements, a `count(*)` for X-Total-Count,
- * then `limit + 1` rows, the extra one telling whether a next page exists.
+ * and mapped by `fromRow`: the rows after the cursor in the requested sort, the cursor of the next
+ * page when there is one, and the total. The page is `limit + 1` rows, the extra one telling
+ * whether a next page exists. The total costs nothing when a first page holds every match;
+ * otherwise a second statement counts, but never past COUNT_LIMIT + 1 matching rows, so a list
+ * matching millions costs what one matching ten thousand does (the total is then null, and
+ * X-Total-Count left out).
  */
 export async function fetchSqlPage<R>(
   list: ListSql,
   request: PageRequest,
-  codec: CursorCodec,
+  pager: Pager,
   db: SqlExecutor | RunSql,
   fromRow: (row: RawRow) => R,
 ): Promise<Page<R>> {
-  const after = positionAfter(request, codec);
-  const count = positional(
-    `SELECT count(*)::int AS total FROM ${list.from}${whereClause(list.where)}`,
-    list.where,
-  );
-  const [{ total }] = (await rowsOf(db, count.sql, count.values)) as { total: number }[];
+  const after = positionAfter(request, pager.cursors);
   const { sort, order, limit } = request;
   const where = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
   const orderBy = orderTerms(sort, order)
@@ -187,7 +186,20 @@ export async function fetchSqlPage<R>(
     where,
   );
   const rows = await rowsOf(db, page.sql, page.values);
-  return pageFrom(rows, rows.slice(0, limit).map(fromRow), total, request, codec);
+  const matching =
+    !after && rows.length <= limit ? rows.length : await countUpTo(list, pager.countLimit + 1, db);
+  const total = matching <= pager.countLimit ? matching : null;
+  return pageFrom(rows, rows.slice(0, limit).map(fromRow), total, request, pager.cursors);
+}
+
+/** The rows matching `list`, counted up to `most`: a LIMIT'd subquery stops the scan there. */
+async function countUpTo(list: ListSql, most: number, db: SqlExecutor | RunSql): Promise<number> {
+  const count = positional(
+    `SELECT count(*)::int AS total FROM (SELECT 1 FROM ${list.from}${whereClause(list.where)} LIMIT ${most}) matching`,
+    list.where,
+  );
+  const [{ total }] = (await rowsOf(db, count.sql, count.values)) as { total: number }[];
+  return total;
 }
 
 const whereClause = (conditions: Condition[]) =>
