@@ -11,6 +11,7 @@ import { TaskListsAndIdempotency1764000000500 } from './migrations/1764000000500
 import { ListsSubtasksRecurrence1764100000000 } from './migrations/1764100000000-ListsSubtasksRecurrence';
 import { TrashAndChangeLog1764200000000 } from './migrations/1764200000000-TrashAndChangeLog';
 import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
+import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtScale';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -22,6 +23,7 @@ export const MIGRATIONS = [
   ListsSubtasksRecurrence1764100000000,
   TrashAndChangeLog1764200000000,
   Webhooks1764300000000,
+  AdminAtScale1764600000000,
 ];
 
 export interface DatabaseSettings {

@@ -107,11 +107,19 @@ export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
   if (query.tag) {
     conditions.push({ sql: 'task.tags @> ARRAY[:tag]::text[]', params: { tag: query.tag } });
   }
+  // As the due_date sort's keys (keySql): the same indexes serve these ranges. The same
+  // conditions for a finite bound, as a task without a due date is neither due before nor after.
   if (query.due_before) {
-    conditions.push({ sql: 'task.due_date < :dueBefore', params: { dueBefore: query.due_before } });
+    conditions.push({
+      sql: "COALESCE(task.due_date, 'infinity') < :dueBefore",
+      params: { dueBefore: query.due_before },
+    });
   }
   if (query.due_after) {
-    conditions.push({ sql: 'task.due_date >= :dueAfter', params: { dueAfter: query.due_after } });
+    conditions.push({
+      sql: "COALESCE(task.due_date, '-infinity') >= :dueAfter",
+      params: { dueAfter: query.due_after },
+    });
   }
   if (query.list_id) {
     conditions.push({ sql: 'task.list_id = :listId', params: { listId: query.list_id } });

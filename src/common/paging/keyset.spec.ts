@@ -8,6 +8,7 @@ import {
   type SortSpec,
 } from './keyset';
 import { Pager } from './pager';
+import { ProblemException } from '../problem';
 
 const byCreated: SortSpec = { name: 'created', keys: [{ sql: 't.created_at' }, { sql: 't.id' }] };
 const byDue: SortSpec = {
@@ -16,10 +17,14 @@ const byDue: SortSpec = {
 };
 
 describe('orderTerms', () => {
-  it('applies the order to every key and puts NULLs last for nullable keys', () => {
+  it('applies the order to every key; a nullable key sorts its NULLs last as the infinity of that order', () => {
     expect(orderTerms(byDue, 'desc')).toEqual([
-      { sql: 't.due_date', direction: 'DESC', nulls: 'NULLS LAST' },
+      { sql: "COALESCE(t.due_date, '-infinity')", direction: 'DESC' },
       { sql: 't.id', direction: 'DESC' },
+    ]);
+    expect(orderTerms(byDue, 'asc')).toEqual([
+      { sql: "COALESCE(t.due_date, 'infinity')", direction: 'ASC' },
+      { sql: 't.id', direction: 'ASC' },
     ]);
     expect(orderTerms(byCreated, 'asc')).toEqual([
       { sql: 't.created_at', direction: 'ASC' },
@@ -29,7 +34,7 @@ describe('orderTerms', () => {
 });
 
 describe('seekPredicate', () => {
-  it('non-nullable keys: one row comparison (an index range)', () => {
+  it('one row comparison of every key (an index range)', () => {
     expect(seekPredicate(byCreated, 'asc', ['2026-01-01', 'id-1'])).toEqual({
       sql: '(t.created_at, t.id) > (:page_0, :page_1)',
       params: { page_0: '2026-01-01', page_1: 'id-1' },
@@ -45,30 +50,14 @@ describe('seekPredicate', () => {
     );
   });
 
-  it('a nullable key with a value: later values, then every NULL', () => {
-    for (const [order, op] of [
-      ['asc', '>'],
-      ['desc', '<'],
-    ] as const) {
-      expect(seekPredicate(byDue, order, ['2026-12-01', 'id-1'])).toEqual({
-        sql: `(t.due_date ${op} :page_0 OR t.due_date IS NULL OR (t.due_date = :page_0 AND t.id ${op} :page_1))`,
-        params: { page_0: '2026-12-01', page_1: 'id-1' },
-      });
-    }
-  });
-
-  it('a nullable key at NULL: only NULL rows with a later id (NULLs are last in both orders)', () => {
-    expect(seekPredicate(byDue, 'asc', [null, 'id-1'])).toEqual({
-      sql: '(t.due_date IS NULL AND t.id > :page_1)',
-      params: { page_1: 'id-1' },
+  it('a nullable key compares as its expression: past the NULLs too, which are infinities', () => {
+    expect(seekPredicate(byDue, 'asc', ['infinity', 'id-1'])).toEqual({
+      sql: "(COALESCE(t.due_date, 'infinity'), t.id) > (:page_0, :page_1)",
+      params: { page_0: 'infinity', page_1: 'id-1' },
     });
-    expect(seekPredicate(byDue, 'desc', [null, 'id-1']).sql).toBe(
-      '(t.due_date IS NULL AND t.id < :page_1)',
+    expect(seekPredicate(byDue, 'desc', ['2026-12-01', 'id-1']).sql).toBe(
+      "(COALESCE(t.due_date, '-infinity'), t.id) < (:page_0, :page_1)",
     );
-  });
-
-  it('a NULL for a non-nullable key matches nothing rather than guessing', () => {
-    expect(seekPredicate(byCreated, 'asc', [null, 'id-1']).sql).toBe('FALSE');
   });
 });
 
@@ -117,15 +106,15 @@ describe('fetchSqlPage', () => {
   it('reads limit + 1 rows after the cursor, counts up to COUNT_LIMIT + 1, and returns the next cursor', async () => {
     const rows = [
       { id: 'a', page_key_0: '2026-01-01', page_key_1: 'a' },
-      { id: 'b', page_key_0: null, page_key_1: 'b' },
-      { id: 'c', page_key_0: null, page_key_1: 'c' },
+      { id: 'b', page_key_0: 'infinity', page_key_1: 'b' },
+      { id: 'c', page_key_0: 'infinity', page_key_1: 'c' },
     ];
     const { sent, run } = database(rows, 5);
     const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
     expect(page).toMatchObject({ items: ['a', 'b'], total: 5 });
     expect(sent).toEqual([
       [
-        'SELECT t.id, (t.due_date)::text AS page_key_0, (t.id)::text AS page_key_1 FROM tasks t WHERE (t.user_id = $1) ORDER BY t.due_date ASC NULLS LAST, t.id ASC LIMIT 3',
+        "SELECT t.id, (COALESCE(t.due_date, 'infinity'))::text AS page_key_0, (t.id)::text AS page_key_1 FROM tasks t WHERE (t.user_id = $1) ORDER BY COALESCE(t.due_date, 'infinity') ASC, t.id ASC LIMIT 3",
         ['U'],
       ],
       [COUNT, ['U']],
@@ -133,8 +122,10 @@ describe('fetchSqlPage', () => {
 
     sent.length = 0;
     await fetchSqlPage(list, { ...request, cursor: page.nextCursor! }, pager, run, (row) => row.id);
-    expect(sent[0][0]).toContain('WHERE (t.user_id = $1) AND ((t.due_date IS NULL AND t.id > $2))');
-    expect(sent[0][1]).toEqual(['U', 'b']);
+    expect(sent[0][0]).toContain(
+      "WHERE (t.user_id = $1) AND ((COALESCE(t.due_date, 'infinity'), t.id) > ($2, $3))",
+    );
+    expect(sent[0][1]).toEqual(['U', 'infinity', 'b']);
     // The count has the filters only, not the position.
     expect(sent[1]).toEqual([COUNT, ['U']]);
   });
@@ -162,11 +153,13 @@ describe('fetchSqlPage', () => {
     expect([page.items.length, page.total, sent.length]).toEqual([6, null, 1]);
   });
 
-  it('rejects a bad cursor before any query', async () => {
+  it('rejects a bad cursor before any query, and an older release’s cursor holding a NULL', async () => {
     const { sent, run } = database([], 0);
-    await expect(
-      fetchSqlPage(list, { ...request, cursor: 'garbage' }, pager, run, (row) => row.id),
-    ).rejects.toThrow();
+    const old = pager.cursors.encode('/l|due:asc', [null, 'b']);
+    for (const cursor of ['garbage', old])
+      await expect(
+        fetchSqlPage(list, { ...request, cursor }, pager, run, (row) => row.id),
+      ).rejects.toThrow(ProblemException);
     expect(sent).toEqual([]);
   });
 

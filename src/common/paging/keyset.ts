@@ -1,13 +1,16 @@
 import type { SqlExecutor } from '../../database/sql';
 import type { CursorCodec, CursorValues } from './cursor';
 import type { Pager } from './pager';
+import { validationFailed } from '../problem';
 
 /**
  * Keyset paging shared by every list of the API (tasks, users, audit log), over plain SQL.
  *
  * A list describes each of its sorts as a `SortSpec`: SQL expressions over the query's alias,
  * most significant first, ending with a unique non-null key (the id) so that the order is total.
- * A nullable key sorts its NULLs last in both directions. All keys follow the requested order.
+ * A nullable key sorts its NULLs last in both directions. All keys follow the requested order, so
+ * one index on the keys serves both orders, scanned backwards for one (a nullable key's two
+ * orders sort by two expressions: an index each).
  *
  *   const byDue: SortSpec = { name: 'tasks:due_date', keys: [
  *     { sql: 'task.due_date', nullable: true }, { sql: 'task.id' } ] };
@@ -25,6 +28,13 @@ import type { Pager } from './pager';
  */
 export interface SortKey {
   sql: string;
+  /**
+   * A timestamp (or date) that may be NULL. Its NULLs sort last in both orders, as +infinity
+   * ascending and -infinity descending, so the key is one plain expression (`keySql`), the seek
+   * one row comparison, and an index on that expression serves the first page and every later
+   * one as a range (NULLS LAST in the index cannot serve a seek past a NULL: migration
+   * 1764600000000).
+   */
   nullable?: boolean;
 }
 
@@ -56,54 +66,36 @@ export interface Page<T> {
 export interface OrderTerm {
   sql: string;
   direction: 'ASC' | 'DESC';
-  nulls?: 'NULLS LAST';
+}
+
+/** What a key sorts by in `order`: a nullable key's NULL is the infinity that sorts last. */
+export function keySql(key: SortKey, order: SortOrder): string {
+  return key.nullable ? `COALESCE(${key.sql}, '${order === 'asc' ? '' : '-'}infinity')` : key.sql;
 }
 
 export function orderTerms(spec: SortSpec, order: SortOrder): OrderTerm[] {
   const direction = order === 'asc' ? 'ASC' : 'DESC';
-  return spec.keys.map((key) => ({
-    sql: key.sql,
-    direction,
-    ...(key.nullable ? { nulls: 'NULLS LAST' as const } : {}),
-  }));
+  return spec.keys.map((key) => ({ sql: keySql(key, order), direction }));
 }
 
 /**
- * "Comes after the cursor" in the given sort, as SQL with named parameters (`:page_0`, ...).
- * Runs of non-nullable keys become one row comparison, which PostgreSQL turns into an index range.
+ * "Comes after the cursor" in the given sort, as SQL with named parameters (`:page_0`, ...):
+ * one row comparison of all the keys, which PostgreSQL turns into an index range.
  */
 export function seekPredicate(
   spec: SortSpec,
   order: SortOrder,
   values: CursorValues,
-): { sql: string; params: Record<string, string> } {
-  const params: Record<string, string> = {};
+): { sql: string; params: Record<string, string | null> } {
   const op = order === 'asc' ? '>' : '<';
-  const param = (index: number) => {
-    params[`page_${index}`] = values[index] as string;
-    return `:page_${index}`;
-  };
-  const after = (from: number): string => {
-    const keys = spec.keys.slice(from);
-    if (keys.every((key) => !key.nullable)) {
-      if (keys.some((_, i) => values[from + i] === null)) return 'FALSE';
-      const left = keys.map((key) => key.sql);
-      const right = keys.map((_, i) => param(from + i));
-      return keys.length === 1
-        ? `${left[0]} ${op} ${right[0]}`
-        : `(${left.join(', ')}) ${op} (${right.join(', ')})`;
-    }
-    const key = spec.keys[from];
-    const rest = from + 1 < spec.keys.length ? after(from + 1) : 'FALSE';
-    if (values[from] === null) {
-      // A NULL key is last: only rows with a NULL key and later further keys follow.
-      return key.nullable ? `(${key.sql} IS NULL AND ${rest})` : 'FALSE';
-    }
-    const value = param(from);
-    const laterNulls = key.nullable ? ` OR ${key.sql} IS NULL` : '';
-    return `(${key.sql} ${op} ${value}${laterNulls} OR (${key.sql} = ${value} AND ${rest}))`;
-  };
-  return { sql: after(0), params };
+  const left = spec.keys.map((key) => keySql(key, order));
+  const right = values.map((_, index) => `:page_${index}`);
+  const params = Object.fromEntries(values.map((value, index) => [`page_${index}`, value]));
+  const sql =
+    left.length === 1
+      ? `${left[0]} ${op} ${right[0]}`
+      : `(${left.join(', ')}) ${op} (${right.join(', ')})`;
+  return { sql, params };
 }
 
 const scopeOf = (request: PageRequest) => `${request.list}|${request.sort.name}:${request.order}`;
@@ -112,10 +104,16 @@ const scopeOf = (request: PageRequest) => `${request.list}|${request.sort.name}:
 const pageKey = (index: number) => `page_key_${index}`;
 
 /** The cursor's position; decoded before any query runs, so a bad cursor is a 400 at no cost. */
-const positionAfter = (request: PageRequest, codec: CursorCodec): CursorValues | undefined =>
-  request.cursor !== undefined
-    ? codec.decode(scopeOf(request), request.cursor, request.sort.keys.length)
-    : undefined;
+function positionAfter(request: PageRequest, codec: CursorCodec): CursorValues | undefined {
+  if (request.cursor === undefined) return undefined;
+  const values = codec.decode(scopeOf(request), request.cursor, request.sort.keys.length);
+  // Keys are never NULL now (see SortKey.nullable): only an older release's cursor holds one.
+  if (values.includes(null))
+    throw validationFailed([
+      { field: 'cursor', message: 'cursor is out of date: start again from the first page' },
+    ]);
+  return values;
+}
 
 /** The page from limit + 1 rows: the items, and the next cursor when the extra row came back. */
 function pageFrom<R>(
@@ -178,9 +176,11 @@ export async function fetchSqlPage<R>(
   const { sort, order, limit } = request;
   const where = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
   const orderBy = orderTerms(sort, order)
-    .map((term) => [term.sql, term.direction, term.nulls].filter(Boolean).join(' '))
+    .map((term) => `${term.sql} ${term.direction}`)
     .join(', ');
-  const keys = sort.keys.map((key, index) => `(${key.sql})::text AS ${pageKey(index)}`).join(', ');
+  const keys = orderTerms(sort, order)
+    .map((term, index) => `(${term.sql})::text AS ${pageKey(index)}`)
+    .join(', ');
   const page = positional(
     `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
     where,
