@@ -19,9 +19,10 @@ export type AdminUserRow = Omit<UserRow, 'banned_at' | 'token_version'> & { task
 /** A user as a change sees it, read under its row lock. */
 export type AdminTarget = Pick<UserRow, 'id' | 'email' | 'role' | 'banned'>;
 
+/** task_count: the user's counter, kept by the triggers of migration 1764600000000. */
 const ADMIN_USER_COLUMNS = `
   u.id, u.email, u.name, u.role, u.banned, u.ban_reason, u.last_login_at, u.created_at, u.updated_at,
-  (SELECT count(*)::int FROM tasks t WHERE t.user_id = u.id) AS task_count`;
+  (SELECT c.tasks FROM user_task_counts c WHERE c.user_id = u.id) AS task_count`;
 
 const byId = { sql: 'u.id' };
 

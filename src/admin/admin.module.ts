@@ -4,6 +4,7 @@ import { RolesGuard } from '../auth/roles.guard';
 import { pagerProvider } from '../common/paging';
 import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
+import { AdminStatsRepository } from './admin-stats.repository';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersRepository } from './admin-users.repository';
@@ -19,6 +20,7 @@ import { AuditLogService } from './audit-log.service';
     AdminUsersService,
     AdminUsersRepository,
     AdminTasksService,
+    AdminStatsRepository,
     AuditLogService,
     AuditLogRepository,
     AdminBootstrap,

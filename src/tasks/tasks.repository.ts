@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { StatsResponse } from '../admin/dto/admin.dto';
 import type { VersionPrecondition } from '../common/if-match';
 import {
   fetchSqlPage,
@@ -566,25 +565,6 @@ export class TasksRepository {
   /** Whether the user whose tasks an admin asks for exists. */
   async ownerExists(userId: string): Promise<boolean> {
     return (await this.sql.one(`SELECT 1 FROM users WHERE id = $1`, [userId])) !== undefined;
-  }
-
-  /** One statement, so one snapshot (the numbers add up), whatever the number of rows. */
-  async stats(): Promise<StatsResponse> {
-    const row = await this.sql.one<StatsResponse>(
-      `SELECT
-         (SELECT json_build_object(
-                   'total', count(*),
-                   'admins', count(*) FILTER (WHERE role = 'admin'),
-                   'banned', count(*) FILTER (WHERE banned))
-            FROM users) AS users,
-         (SELECT json_build_object(
-                   'total', count(*),
-                   'completed', count(*) FILTER (WHERE completed),
-                   'pending', count(*) FILTER (WHERE NOT completed),
-                   'overdue', count(*) FILTER (WHERE NOT completed AND due_date < now()))
-            FROM tasks) AS tasks`,
-    );
-    return { users: row!.users, tasks: row!.tasks };
   }
 
   /** UPDATE ... RETURNING one task: every write bumps the version (the ETag) and updated_at. */
