@@ -62,7 +62,7 @@ export class AdminUsersRepository {
   /** One page of users with their task counts (keyset paging, see common/paging). */
   list(query: ListUsersQuery): Promise<Page<AdminUserRow>> {
     return fetchSqlPage(
-      { select: ADMIN_USER_COLUMNS, from: 'users u', where: userFilters(query) },
+      { select: ADMIN_USER_COLUMNS, from: 'users u', where: [], filters: userFilters(query) },
       {
         list: '/api/admin/users',
         sort: USER_SORT_SPECS[query.sort],

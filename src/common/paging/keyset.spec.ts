@@ -174,3 +174,96 @@ describe('fetchSqlPage', () => {
     expect(rows).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('fetchSqlPage of a filtered list', () => {
+  const pager = new Pager(new CursorCodec('a-secret-that-is-long-enough-0123456789'), 5);
+  const byId: SortSpec = { name: 'id', keys: [{ sql: 't.id' }] };
+  const request = { list: '/l', sort: byId, order: 'asc' as const, limit: 2 };
+  const list = {
+    select: 't.id',
+    from: 'tasks t',
+    where: [{ sql: 't.user_id = :u', params: { u: 'U' } }],
+    filters: [
+      {
+        sql: 't.title LIKE :q',
+        params: { q: '%x%' },
+        index: { sql: 'grams(t.title) @> grams(:g)', params: { g: 'x' } },
+      },
+    ],
+  };
+  const rowsOf = (ids: string[]) => ids.map((id) => ({ id, page_key_0: id }));
+
+  /** Answers the walk, the fenced query and the counts in turn; records what was sent. */
+  function database(answers: {
+    walk: RawRow[];
+    fenced?: RawRow[];
+    scanned?: number;
+    count?: number;
+  }) {
+    const sent: string[] = [];
+    const run = async (text: string) => {
+      const sql = text.replace(/\s+/g, ' ');
+      sent.push(sql);
+      if (sql.includes(') walked')) return answers.walk;
+      if (sql.includes(') matching ORDER BY')) return answers.fenced ?? [];
+      if (sql.includes(') scanned')) return [{ total: answers.scanned }];
+      return [{ total: answers.count }];
+    };
+    return { sent, run };
+  }
+
+  it('walks the sort order for at most 100 pages’ worth of rows, keeping the matches', async () => {
+    const { sent, run } = database({ walk: rowsOf(['a', 'b', 'c']), scanned: 6 });
+    const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
+    expect(page).toMatchObject({ items: ['a', 'b'], total: null });
+    expect(sent[0]).toBe(
+      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0, (t.title LIKE $1) AS page_match FROM tasks t WHERE (t.user_id = $2) ORDER BY t.id ASC LIMIT 300) walked WHERE page_match ORDER BY page_sort_0 ASC LIMIT 3',
+    );
+    // The count scans 4 times COUNT_LIMIT + 1 rows first; there were more than 5 matches.
+    expect(sent[1]).toBe(
+      'SELECT count(*)::int AS total FROM (SELECT 1 FROM (SELECT (t.title LIKE $1) AS page_match FROM tasks t WHERE (t.user_id = $2) LIMIT 24) scanned WHERE page_match LIMIT 6) matching',
+    );
+    expect(sent).toHaveLength(2);
+  });
+
+  it('a walk short of a page: every match after the cursor, through the indexes, behind a fence', async () => {
+    const { sent, run } = database({
+      walk: rowsOf(['a']),
+      fenced: rowsOf(['a', 'q', 'z']),
+      scanned: 1,
+      count: 4,
+    });
+    const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
+    expect(page).toMatchObject({ items: ['a', 'q'], total: 4 });
+    expect(sent[1]).toBe(
+      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0 FROM tasks t WHERE (t.user_id = $1) AND (t.title LIKE $2) AND (grams(t.title) @> grams($3)) OFFSET 0) matching ORDER BY page_sort_0 ASC LIMIT 3',
+    );
+    // Too few matches in the rows scanned: the count asks the indexes too.
+    expect(sent[3]).toBe(
+      'SELECT count(*)::int AS total FROM (SELECT 1 FROM tasks t WHERE (t.user_id = $1) AND (t.title LIKE $2) AND (grams(t.title) @> grams($3)) LIMIT 6) matching',
+    );
+    const next = database({ walk: [], fenced: [] });
+    await fetchSqlPage(
+      list,
+      { ...request, cursor: page.nextCursor! },
+      pager,
+      next.run,
+      (row) => row.id,
+    );
+    expect(next.sent[0]).toContain(
+      'WHERE (t.user_id = $2) AND (t.id > $3) ORDER BY t.id ASC LIMIT 300',
+    );
+    expect(next.sent[1]).toContain(
+      'WHERE (t.user_id = $1) AND (t.id > $2) AND (t.title LIKE $3) AND (grams(t.title) @> grams($4))',
+    );
+  });
+
+  it('filters without an index condition: the count is one LIMIT’d statement', async () => {
+    const plain = { ...list, filters: [{ sql: 't.done', params: {} }] };
+    const { sent, run } = database({ walk: rowsOf(['a', 'b', 'c']), count: 3 });
+    expect((await fetchSqlPage(plain, request, pager, run, (row) => row.id)).total).toBe(3);
+    expect(sent[1]).toBe(
+      'SELECT count(*)::int AS total FROM (SELECT 1 FROM tasks t WHERE (t.user_id = $1) AND (t.done) LIMIT 6) matching',
+    );
+  });
+});

@@ -141,13 +141,22 @@ export type RawRow = Record<string, unknown>;
 export interface Condition {
   sql: string;
   params?: Record<string, unknown>;
+  /**
+   * A weaker condition (every row the condition holds for, and maybe more) that an index
+   * answers where the condition itself is answered badly (`q`'s grams, see taskFilters). Used
+   * only once a walk has shown the filters match rarely: see fetchSqlPage.
+   */
+  index?: Condition;
 }
 
 /** A list as plain SQL: `select` columns from `from`, where every condition holds. */
 export interface ListSql {
   select: string;
   from: string;
+  /** The list's scope (the owner), which the sort indexes begin with. */
   where: Condition[];
+  /** The request's filters. */
+  filters?: Condition[];
 }
 
 /** Runs parameterized SQL ($1, $2, ...) and returns its rows. */
@@ -156,14 +165,31 @@ export type RunSql = (sql: string, values: unknown[]) => Promise<RawRow[]>;
 const rowsOf = (db: SqlExecutor | RunSql, sql: string, values: unknown[]) =>
   typeof db === 'function' ? db(sql, values) : db.rows<RawRow>(sql, values);
 
+/** A filtered page walks this many pages' worth of rows in the sort order at most. */
+const WALKED_PAGES = 100;
+/** A filtered count scans this many times COUNT_LIMIT rows at most before it asks the indexes. */
+const SCANNED_COUNTS = 4;
+
 /**
- * One page of `list` (its `where` carries the scope and the filters, nothing else), run on `db`
- * and mapped by `fromRow`: the rows after the cursor in the requested sort, the cursor of the next
- * page when there is one, and the total. The page is `limit + 1` rows, the extra one telling
- * whether a next page exists. The total costs nothing when a first page holds every match;
- * otherwise a second statement counts, but never past COUNT_LIMIT + 1 matching rows, so a list
- * matching millions costs what one matching ten thousand does (the total is then null, and
- * X-Total-Count left out).
+ * One page of `list`, run on `db` and mapped by `fromRow`: the rows after the cursor in the
+ * requested sort, the cursor of the next page when there is one, and the total. The page is
+ * `limit + 1` rows, the extra one telling whether a next page exists.
+ *
+ * Filters are not left to the planner's estimates alone, which can cost the whole table: a tag
+ * nobody uses is estimated at 0.5% of the rows, so PostgreSQL walks the sort index looking for
+ * 51 of them and reads all 2M. So a filtered page first walks the sort index for at most
+ * WALKED_PAGES pages' worth of rows after the cursor, keeping the matches: where the filters
+ * match often the page is full after a few rows. Where it is not, they match rarely (under 1% of
+ * the rows walked), and the page is taken from every match after the cursor, gathered through
+ * the filters' own indexes (and their `index` conditions) behind an optimization fence, then
+ * sorted: a cost in proportion to the matches, not to the table.
+ *
+ * The total costs nothing when a first page holds every match; otherwise it is counted, but never
+ * past COUNT_LIMIT + 1 matching rows, so a list matching millions costs what one matching ten
+ * thousand does (the total is then null, and X-Total-Count left out). A filtered count first
+ * scans SCANNED_COUNTS times that many rows; only when they hold too few matches are the
+ * filters' `index` conditions added (an index that rules rows out, like `q`'s grams, costs in
+ * proportion to the rows it lets through, which is many when the filters match often).
  */
 export async function fetchSqlPage<R>(
   list: ListSql,
@@ -174,33 +200,80 @@ export async function fetchSqlPage<R>(
 ): Promise<Page<R>> {
   const after = positionAfter(request, pager.cursors);
   const { sort, order, limit } = request;
-  const where = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
-  const orderBy = orderTerms(sort, order)
-    .map((term) => `${term.sql} ${term.direction}`)
-    .join(', ');
-  const keys = orderTerms(sort, order)
-    .map((term, index) => `(${term.sql})::text AS ${pageKey(index)}`)
-    .join(', ');
-  const page = positional(
-    `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(where)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
-    where,
-  );
-  const rows = await rowsOf(db, page.sql, page.values);
+  const filters = list.filters ?? [];
+  const scope = after ? [...list.where, seekPredicate(sort, order, after)] : list.where;
+  const terms = orderTerms(sort, order);
+  const orderBy = terms.map((term) => `${term.sql} ${term.direction}`).join(', ');
+  const keys = terms.map((term, index) => `(${term.sql})::text AS ${pageKey(index)}`).join(', ');
+  const run = (sql: string, conditions: Condition[]) => {
+    const statement = positional(sql, conditions);
+    return rowsOf(db, statement.sql, statement.values);
+  };
+  let rows: RawRow[];
+  if (!filters.length) {
+    rows = await run(
+      `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(scope)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
+      scope,
+    );
+  } else {
+    // The sort keys again, as columns: ordering by them outside keeps the walk's index order
+    // (no sort, and the walk stops once the page is full).
+    const sorted = terms.map((term, index) => `${term.sql} AS page_sort_${index}`).join(', ');
+    const outerOrder = terms
+      .map((term, index) => `page_sort_${index} ${term.direction}`)
+      .join(', ');
+    rows = await run(
+      `SELECT * FROM (SELECT ${list.select}, ${keys}, ${sorted}, ${conjunction(filters)} AS page_match
+          FROM ${list.from}${whereClause(scope)} ORDER BY ${orderBy}
+         LIMIT ${WALKED_PAGES * (limit + 1)}) walked
+        WHERE page_match ORDER BY ${outerOrder} LIMIT ${limit + 1}`,
+      [...scope, ...filters],
+    );
+    if (rows.length <= limit) {
+      const all = [...scope, ...filters, ...indexConditions(filters)];
+      rows = await run(
+        `SELECT * FROM (SELECT ${list.select}, ${keys}, ${sorted} FROM ${list.from}${whereClause(all)} OFFSET 0) matching
+          ORDER BY ${outerOrder} LIMIT ${limit + 1}`,
+        all,
+      );
+    }
+  }
   const matching =
-    !after && rows.length <= limit ? rows.length : await countUpTo(list, pager.countLimit + 1, db);
+    !after && rows.length <= limit ? rows.length : await countUpTo(list, pager.countLimit + 1, run);
   const total = matching <= pager.countLimit ? matching : null;
   return pageFrom(rows, rows.slice(0, limit).map(fromRow), total, request, pager.cursors);
 }
 
 /** The rows matching `list`, counted up to `most`: a LIMIT'd subquery stops the scan there. */
-async function countUpTo(list: ListSql, most: number, db: SqlExecutor | RunSql): Promise<number> {
-  const count = positional(
-    `SELECT count(*)::int AS total FROM (SELECT 1 FROM ${list.from}${whereClause(list.where)} LIMIT ${most}) matching`,
-    list.where,
+async function countUpTo(
+  list: ListSql,
+  most: number,
+  run: (sql: string, conditions: Condition[]) => Promise<RawRow[]>,
+): Promise<number> {
+  const filters = list.filters ?? [];
+  const count = async (sql: string, conditions: Condition[]) =>
+    ((await run(sql, conditions))[0] as { total: number }).total;
+  const upTo = (conditions: Condition[]) =>
+    count(
+      `SELECT count(*)::int AS total FROM (SELECT 1 FROM ${list.from}${whereClause(conditions)} LIMIT ${most}) matching`,
+      conditions,
+    );
+  const hints = indexConditions(filters);
+  if (!hints.length) return upTo([...list.where, ...filters]);
+  const scanned = await count(
+    `SELECT count(*)::int AS total FROM (SELECT 1 FROM (SELECT ${conjunction(filters)} AS page_match
+        FROM ${list.from}${whereClause(list.where)} LIMIT ${SCANNED_COUNTS * most}) scanned
+       WHERE page_match LIMIT ${most}) matching`,
+    [...list.where, ...filters],
   );
-  const [{ total }] = (await rowsOf(db, count.sql, count.values)) as { total: number }[];
-  return total;
+  return scanned === most ? most : upTo([...list.where, ...filters, ...hints]);
 }
+
+const conjunction = (conditions: Condition[]) =>
+  conditions.map((condition) => `(${condition.sql})`).join(' AND ');
+
+const indexConditions = (conditions: Condition[]) =>
+  conditions.flatMap((condition) => (condition.index ? [condition.index] : []));
 
 const whereClause = (conditions: Condition[]) =>
   conditions.length ? ` WHERE ${conditions.map((c) => `(${c.sql})`).join(' AND ')}` : '';
