@@ -204,9 +204,9 @@ describe('fetchSqlPage of a filtered list', () => {
     const run = async (text: string) => {
       const sql = text.replace(/\s+/g, ' ');
       sent.push(sql);
-      if (sql.includes(') walked')) return answers.walk;
-      if (sql.includes(') matching ORDER BY')) return answers.fenced ?? [];
       if (sql.includes(') scanned')) return [{ total: answers.scanned }];
+      if (sql.includes('OFFSET 0')) return answers.fenced ?? [];
+      if (sql.includes('AS page_match')) return answers.walk;
       return [{ total: answers.count }];
     };
     return { sent, run };
@@ -217,7 +217,7 @@ describe('fetchSqlPage of a filtered list', () => {
     const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
     expect(page).toMatchObject({ items: ['a', 'b'], total: null });
     expect(sent[0]).toBe(
-      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0, (t.title LIKE $1) AS page_match FROM tasks t WHERE (t.user_id = $2) ORDER BY t.id ASC LIMIT 300) walked WHERE page_match ORDER BY page_sort_0 ASC LIMIT 3',
+      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0, (t.title LIKE $1) AS page_match FROM tasks t WHERE (t.user_id = $2) ORDER BY t.id ASC LIMIT 300) t WHERE page_match ORDER BY page_sort_0 ASC LIMIT 3',
     );
     // The count scans 4 times COUNT_LIMIT + 1 rows first; there were more than 5 matches.
     expect(sent[1]).toBe(
@@ -236,7 +236,7 @@ describe('fetchSqlPage of a filtered list', () => {
     const page = await fetchSqlPage(list, request, pager, run, (row) => row.id);
     expect(page).toMatchObject({ items: ['a', 'q'], total: 4 });
     expect(sent[1]).toBe(
-      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0 FROM tasks t WHERE (t.user_id = $1) AND (t.title LIKE $2) AND (grams(t.title) @> grams($3)) OFFSET 0) matching ORDER BY page_sort_0 ASC LIMIT 3',
+      'SELECT * FROM (SELECT t.id, (t.id)::text AS page_key_0, t.id AS page_sort_0 FROM tasks t WHERE (t.user_id = $1) AND (t.title LIKE $2) AND (grams(t.title) @> grams($3)) OFFSET 0) t ORDER BY page_sort_0 ASC LIMIT 3',
     );
     // Too few matches in the rows scanned: the count asks the indexes too.
     expect(sent[3]).toBe(
@@ -255,6 +255,21 @@ describe('fetchSqlPage of a filtered list', () => {
     );
     expect(next.sent[1]).toContain(
       'WHERE (t.user_id = $1) AND (t.id > $2) AND (t.title LIKE $3) AND (grams(t.title) @> grams($4))',
+    );
+  });
+
+  it('computed columns: for the rows served, outside the walk and the gathered matches', async () => {
+    const counted = { ...list, computed: '(SELECT count(*) FROM x WHERE x.t = t.id) AS n' };
+    const { sent, run } = database({ walk: [], fenced: [] });
+    await fetchSqlPage(counted, request, pager, run, (row) => row.id);
+    for (const sql of sent)
+      expect(sql).toMatch(
+        /^SELECT \(SELECT count\(\*\) FROM x WHERE x.t = t.id\) AS n, \* FROM \(SELECT t.id, /,
+      );
+    const plain = database({ walk: [] });
+    await fetchSqlPage({ ...counted, filters: [] }, request, pager, plain.run, (row) => row.id);
+    expect(plain.sent[0]).toMatch(
+      /^SELECT t.id, \(SELECT count\(\*\) FROM x WHERE x.t = t.id\) AS n, \(t.id\)::text AS page_key_0 FROM tasks t/,
     );
   });
 

@@ -149,9 +149,15 @@ export interface Condition {
   index?: Condition;
 }
 
-/** A list as plain SQL: `select` columns from `from`, where every condition holds. */
+/** A list as plain SQL: `select` columns from `from` (`table alias`), where every condition holds. */
 export interface ListSql {
   select: string;
+  /**
+   * Select-list expressions computed for the rows served only, not for every row a filtered
+   * page walks (a subquery, like a user's task_count): over the alias, naming only columns
+   * that `select` has.
+   */
+  computed?: string;
   from: string;
   /** The list's scope (the owner), which the sort indexes begin with. */
   where: Condition[];
@@ -205,6 +211,9 @@ export async function fetchSqlPage<R>(
   const terms = orderTerms(sort, order);
   const orderBy = terms.map((term) => `${term.sql} ${term.direction}`).join(', ');
   const keys = terms.map((term, index) => `(${term.sql})::text AS ${pageKey(index)}`).join(', ');
+  const computed = list.computed ? `${list.computed}, ` : '';
+  // The walk and the gathered matches are subqueries named as the table was, for `computed`.
+  const alias = list.from.trim().split(/\s+/).at(-1);
   const run = (sql: string, conditions: Condition[]) => {
     const statement = positional(sql, conditions);
     return rowsOf(db, statement.sql, statement.values);
@@ -212,7 +221,7 @@ export async function fetchSqlPage<R>(
   let rows: RawRow[];
   if (!filters.length) {
     rows = await run(
-      `SELECT ${list.select}, ${keys} FROM ${list.from}${whereClause(scope)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
+      `SELECT ${list.select}, ${computed}${keys} FROM ${list.from}${whereClause(scope)} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
       scope,
     );
   } else {
@@ -223,16 +232,16 @@ export async function fetchSqlPage<R>(
       .map((term, index) => `page_sort_${index} ${term.direction}`)
       .join(', ');
     rows = await run(
-      `SELECT * FROM (SELECT ${list.select}, ${keys}, ${sorted}, ${conjunction(filters)} AS page_match
+      `SELECT ${computed}* FROM (SELECT ${list.select}, ${keys}, ${sorted}, ${conjunction(filters)} AS page_match
           FROM ${list.from}${whereClause(scope)} ORDER BY ${orderBy}
-         LIMIT ${WALKED_PAGES * (limit + 1)}) walked
+         LIMIT ${WALKED_PAGES * (limit + 1)}) ${alias}
         WHERE page_match ORDER BY ${outerOrder} LIMIT ${limit + 1}`,
       [...scope, ...filters],
     );
     if (rows.length <= limit) {
       const all = [...scope, ...filters, ...indexConditions(filters)];
       rows = await run(
-        `SELECT * FROM (SELECT ${list.select}, ${keys}, ${sorted} FROM ${list.from}${whereClause(all)} OFFSET 0) matching
+        `SELECT ${computed}* FROM (SELECT ${list.select}, ${keys}, ${sorted} FROM ${list.from}${whereClause(all)} OFFSET 0) ${alias}
           ORDER BY ${outerOrder} LIMIT ${limit + 1}`,
         all,
       );
