@@ -326,7 +326,8 @@ function planOf(text: string, plan: Record<string, any>): Plan {
     ? `; triggers ${triggers.map((t) => `${t['Trigger Name']} ${t.Time.toFixed(2)} ms`).join(', ')}`
     : '';
   return {
-    statement: text.replace(/\s+/g, ' ').trim().slice(0, 90),
+    // The report is a Markdown table: a `||` in the SQL would end a cell.
+    statement: text.replace(/\s+/g, ' ').trim().slice(0, 90).replace(/\|/g, '\\|'),
     scans: (scans.join(' + ') || '(no scan)') + withTriggers,
     rowsRead,
     ms: Number(plan['Execution Time'].toFixed(2)),
