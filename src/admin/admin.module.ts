@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
-import { pagerProvider } from '../common/paging';
+import { cursorCodecProvider } from '../common/paging';
 import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
-import { AdminStatsRepository } from './admin-stats.repository';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersRepository } from './admin-users.repository';
@@ -20,12 +19,11 @@ import { AuditLogService } from './audit-log.service';
     AdminUsersService,
     AdminUsersRepository,
     AdminTasksService,
-    AdminStatsRepository,
     AuditLogService,
     AuditLogRepository,
     AdminBootstrap,
     RolesGuard,
-    pagerProvider,
+    cursorCodecProvider,
   ],
 })
 export class AdminModule {}

@@ -24,8 +24,7 @@ export const notModifiedAnswer = <T>(headers: Record<string, string>): WithHeade
 export class PageOf<T> {
   constructor(
     readonly items: T[],
-    /** Null past COUNT_LIMIT: no X-Total-Count. */
-    readonly total: number | null,
+    readonly total: number,
     readonly nextCursor: string | null,
   ) {}
 
@@ -41,7 +40,7 @@ export function writeResponseHeaders(
   payload: unknown,
 ): unknown {
   if (payload instanceof PageOf) {
-    if (payload.total !== null) reply.header('x-total-count', String(payload.total));
+    reply.header('x-total-count', String(payload.total));
     if (payload.nextCursor)
       reply.header('link', `<${nextPageLink(request.url, payload.nextCursor)}>; rel="next"`);
     return payload.items;

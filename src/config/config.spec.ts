@@ -54,7 +54,6 @@ describe('loadConfig', () => {
       webhookAllowPrivate: false,
       webhookRetryBaseMs: 5_000,
       externalAuth: undefined,
-      countLimit: 10_000,
     });
   });
 
@@ -95,7 +94,6 @@ describe('loadConfig', () => {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_RETRY_BASE: '250ms',
-      COUNT_LIMIT: '500',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -126,7 +124,6 @@ describe('loadConfig', () => {
       webhookAllowHttp: true,
       webhookAllowPrivate: true,
       webhookRetryBaseMs: 250,
-      countLimit: 500,
     });
   });
 
@@ -192,8 +189,6 @@ describe('loadConfig', () => {
       ['LOGIN_MAX_FAILURES_PER_EMAIL', 'five'],
       ['LOGIN_MAX_FAILURES_PER_IP', '0'],
       ['AUTH_RATE_LIMIT', '-60'],
-      ['COUNT_LIMIT', '0'],
-      ['COUNT_LIMIT', '10k'],
       ['LOG_LEVEL', 'verbose'],
       ['NODE_ENV', 'staging'],
       ['AUTH_ALGORITHMS', 'none'],

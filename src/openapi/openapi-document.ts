@@ -66,8 +66,7 @@ const HEADERS = {
     schema: { type: 'integer', example: 5 },
   },
   'X-Total-Count': {
-    description:
-      'Number of rows matching the filters (all pages), exact up to COUNT_LIMIT (10,000 by default). When more rows match it is left out, and the page costs what a small one does; the Link header pages through every row either way',
+    description: 'Number of rows matching the filters (all pages)',
     schema: { type: 'integer', example: 57 },
   },
   Link: {

@@ -3,4 +3,3 @@ export * from './keyset';
 export * from './page-headers';
 export * from './page.query';
 export * from './like-pattern';
-export * from './pager';
