@@ -45,6 +45,7 @@ export class WebhookDeliveryWorker implements OnModuleInit {
     const results = await Promise.all(claimed.map((attempt) => this.send(attempt)));
     const done: FinalOutcome[] = [];
     const failed: FinalOutcome[] = [];
+    const webhooksFailed: string[] = [];
     const retries: Promise<void>[] = [];
     claimed.forEach((attempt, i) => {
       const result = results[i];
@@ -58,14 +59,12 @@ export class WebhookDeliveryWorker implements OnModuleInit {
       );
       if (result.refused || attempt.attempts >= MAX_ATTEMPTS) {
         failed.push({ ...outcome, status: 'failed' });
+        webhooksFailed.push(attempt.webhookId);
         return;
       }
       const delay = this.config.webhookRetryBaseMs * 2 ** (attempt.attempts - 1);
       retries.push(this.webhooks.retryLater(attempt.id, outcome, delay));
     });
-    const webhooksFailed = claimed
-      .filter((attempt) => failed.some((outcome) => outcome.id === attempt.id))
-      .map((attempt) => attempt.webhookId);
     await Promise.all([
       done.length ? this.webhooks.finish(done) : undefined,
       failed.length ? this.webhooks.failForGood(failed, webhooksFailed) : undefined,

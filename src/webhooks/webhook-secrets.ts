@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { deriveKey } from '../common/derived-key';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -16,7 +17,7 @@ export class WebhookSecrets {
   private readonly key: Buffer;
 
   constructor(jwtSecret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', jwtSecret, '', 'task-api webhook secrets v1', 32));
+    this.key = deriveKey(jwtSecret, 'task-api webhook secrets v1');
   }
 
   seal(secret: string): Buffer {

@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { deriveKey } from '../../common/derived-key';
 
 export const API_TOKEN_PREFIX = 'tap_';
 
@@ -36,7 +37,7 @@ export class ApiTokenHasher {
   private readonly key: Buffer;
 
   constructor(jwtSecret: string) {
-    this.key = Buffer.from(hkdfSync('sha256', jwtSecret, '', 'task-api api tokens v1', 32));
+    this.key = deriveKey(jwtSecret, 'task-api api tokens v1');
   }
 
   hash(token: string): Buffer {
