@@ -1,4 +1,4 @@
-// The benchmark of issue 8: `npm run bench [-- --quick | --smoke | --soak] [--cpu-prof] [--no-build] [--log-sql]`.
+// The benchmark of issue 8: `npm run bench [-- --quick | --smoke | --soak | --scale] [--cpu-prof] [--no-build] [--log-sql]`.
 // Builds a dataset with SQL in a scratch database on the local PostgreSQL, starts the BUILT API
 // and the bare baseline (bench/baseline/server.mjs), drives both with autocannon over loopback
 // and writes bench/results/latest.md. The last stdout line is the one-line summary. Scenarios:
@@ -20,12 +20,13 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import * as dataset from './dataset.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
+import { runScale } from './scale.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 const RESULTS = join(BENCH_DIR, 'results');
 const ARGS = new Set(process.argv.slice(2));
-const MODE = ['smoke', 'soak', 'quick'].find((mode) => ARGS.has(`--${mode}`)) ?? 'full';
+const MODE = ['smoke', 'soak', 'quick', 'scale'].find((mode) => ARGS.has(`--${mode}`)) ?? 'full';
 const PROFILE = ARGS.has('--cpu-prof');
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -38,6 +39,8 @@ const SETTINGS = {
   quick: { sizes: [1_000, 10_000, 100_000], duration: 3, warmup: 1, rounds: 1, deepPages: 20 },
   smoke: { sizes: [200, 1_000], duration: 1, warmup: 0, rounds: 1, deepPages: 3 },
   soak: { sizes: [100_000], duration: 300, warmup: 3, rounds: 1, deepPages: 0 },
+  // bench/scale.mjs: tasks in the table (and one user per 20 tasks), one request at a time.
+  scale: { sizes: [200_000, 2_000_000] },
 }[MODE];
 /** The value of `--name=value` on the command line, if given. */
 const argValue = (name) =>
@@ -501,6 +504,13 @@ async function main() {
   mkdirSync(RESULTS, { recursive: true });
   if (AGAINST) return runAb({ started, load });
   if (ARGS.has('--credentials')) return runCredentials({ started, load });
+  if (MODE === 'scale') {
+    const harness = {
+      ...{ ROOT, RESULTS, log, sizeLabel, median, fmt, machine, buildUnlessAsked, serverEnv },
+      ...{ startServer, createScratchDatabase, dropScratchDatabase, login, getJson },
+    };
+    return runScale(harness, { sizes: SETTINGS.sizes, started, load });
+  }
   buildUnlessAsked();
   const scratch = await createScratchDatabase();
   const { db } = scratch;

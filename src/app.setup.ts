@@ -304,8 +304,9 @@ Task routes are \`/api/{user_id}/tasks\` where \`{user_id}\` is your own id or t
 existence never leaks.
 
 ### Paging
-Lists are JSON arrays; paging is in headers. \`X-Total-Count\` is the number of matching rows, and
-when there is more, \`Link\` points to the next page with an opaque \`cursor\`:
+Lists are JSON arrays; paging is in headers. \`X-Total-Count\` is the number of matching rows (exact
+up to 10,000, \`COUNT_LIMIT\`; left out when more match), and when there is more, \`Link\` points to
+the next page with an opaque \`cursor\`:
 
     GET /api/me/tasks?status=pending&sort=due_date&order=asc&limit=20
     X-Total-Count: 57

@@ -80,6 +80,7 @@ describe('Background jobs on one instance', () => {
     expect(schedules).toEqual([
       { name: 'changes.purge', cron: '5 * * * *', timezone: 'UTC' },
       { name: 'idempotency-keys.purge', cron: '0 * * * *', timezone: 'UTC' },
+      { name: 'stats.fold', cron: '7 * * * *', timezone: 'UTC' },
       { name: 'test.count', cron: '0 3 * * *', timezone: 'UTC' },
       { name: 'trash.purge', cron: '*/10 * * * *', timezone: 'UTC' },
     ]);

@@ -75,6 +75,34 @@ describe('Task lists: filters, sorting, keyset paging', () => {
     });
   });
 
+  describe('q: a substring, whatever the words around it', () => {
+    let searcher: Registered;
+    beforeAll(async () => {
+      searcher = await registerUser(t);
+      for (const title of ['lorem ipsum lorem ipsum', 'Ärger im Büro', 'tab\tand  two spaces'])
+        await createTask(t, searcher, { title, tags: ['q-test'] });
+    });
+    const search = (query: string) => t.http().get(`/api/me/tasks${query}`).set(searcher.auth);
+    it.each([
+      // Every word common, the phrase in no task: none (the 4-grams rule them all out).
+      ['lorem lorem lorem', []],
+      ['ipsum lorem', ['lorem ipsum lorem ipsum']],
+      ['m ipsum l', ['lorem ipsum lorem ipsum']],
+      ['ÄRGER IM', ['Ärger im Büro']],
+      ['büro', ['Ärger im Büro']],
+      ['BÜRO', ['Ärger im Büro']],
+      ['tab\tand', ['tab\tand  two spaces']],
+      ['and  two', ['tab\tand  two spaces']],
+      ['and two', []],
+      ['rger', ['Ärger im Büro']],
+    ])('q=%j', async (q, expected) => {
+      const response = await search(`?tag=q-test&q=${encodeURIComponent(q)}`).expect(200);
+      expect(titles(response.body)).toEqual(expected);
+      const alone = await search(`?q=${encodeURIComponent(q)}`).expect(200);
+      expect(titles(alone.body)).toEqual(expected);
+    });
+  });
+
   describe('sorting', () => {
     it.each([
       [

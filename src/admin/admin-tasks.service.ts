@@ -1,22 +1,33 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Page } from '../common/paging';
 import { Sql } from '../database/sql';
+import { JobsService } from '../jobs/jobs.service';
 import { ListTasksQuery } from '../tasks/dto/task.dto';
 import { Task } from '../tasks/task.entity';
 import { TasksRepository } from '../tasks/tasks.repository';
 import { taskNotFound } from '../tasks/tasks.service';
+import { AdminStatsRepository } from './admin-stats.repository';
 import { userNotFound } from './admin-users.service';
 import { AuditLogService } from './audit-log.service';
 import { AdminListTasksQuery, StatsResponse } from './dto/admin.dto';
 
-/** Tasks of any user, and the live numbers. */
+/**
+ * Tasks of any user, and the live numbers. The `stats.fold` job keeps the overdue count's sum
+ * short (AdminStatsRepository.foldPastHours), on one instance at a time.
+ */
 @Injectable()
-export class AdminTasksService {
+export class AdminTasksService implements OnModuleInit {
   constructor(
     private readonly tasks: TasksRepository,
+    private readonly statistics: AdminStatsRepository,
     private readonly audit: AuditLogService,
     private readonly sql: Sql,
+    private readonly jobs: JobsService,
   ) {}
+
+  onModuleInit() {
+    this.jobs.define('stats.fold', '7 * * * *', () => this.statistics.foldPastHours());
+  }
 
   /** Every user's tasks, or one user's with `user_id`: the owner's filters, sorts and paging. */
   list(query: AdminListTasksQuery): Promise<Page<Task>> {
@@ -48,7 +59,7 @@ export class AdminTasksService {
   }
 
   stats(): Promise<StatsResponse> {
-    return this.tasks.stats();
+    return this.statistics.stats();
   }
 
   private async assertUserExists(userId: string): Promise<void> {

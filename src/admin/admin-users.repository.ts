@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
-  CursorCodec,
   fetchSqlPage,
+  Pager,
   type Condition,
   type Page,
   type RawRow,
@@ -19,9 +19,11 @@ export type AdminUserRow = Omit<UserRow, 'banned_at' | 'token_version'> & { task
 /** A user as a change sees it, read under its row lock. */
 export type AdminTarget = Pick<UserRow, 'id' | 'email' | 'role' | 'banned'>;
 
-const ADMIN_USER_COLUMNS = `
-  u.id, u.email, u.name, u.role, u.banned, u.ban_reason, u.last_login_at, u.created_at, u.updated_at,
-  (SELECT count(*)::int FROM tasks t WHERE t.user_id = u.id) AS task_count`;
+const USER_COLUMNS =
+  'u.id, u.email, u.name, u.role, u.banned, u.ban_reason, u.last_login_at, u.created_at, u.updated_at';
+/** The user's counter, kept by the triggers of migration 1764600000000. */
+const TASK_COUNT = '(SELECT c.tasks FROM user_task_counts c WHERE c.user_id = u.id) AS task_count';
+const ADMIN_USER_COLUMNS = `${USER_COLUMNS}, ${TASK_COUNT}`;
 
 const byId = { sql: 'u.id' };
 
@@ -55,13 +57,19 @@ const asAdminUser = (row: RawRow) => row as unknown as AdminUserRow;
 export class AdminUsersRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   /** One page of users with their task counts (keyset paging, see common/paging). */
   list(query: ListUsersQuery): Promise<Page<AdminUserRow>> {
     return fetchSqlPage(
-      { select: ADMIN_USER_COLUMNS, from: 'users u', where: userFilters(query) },
+      {
+        select: USER_COLUMNS,
+        computed: TASK_COUNT,
+        from: 'users u',
+        where: [],
+        filters: userFilters(query),
+      },
       {
         list: '/api/admin/users',
         sort: USER_SORT_SPECS[query.sort],
@@ -69,7 +77,7 @@ export class AdminUsersRepository {
         limit: query.limit,
         cursor: query.cursor,
       },
-      this.cursors,
+      this.pager,
       this.sql,
       asAdminUser,
     );

@@ -28,7 +28,8 @@ export class AdminController {
   @Get('stats')
   @ApiOperation({
     summary: 'Live numbers',
-    description: 'Overdue: not completed and due date in the past.',
+    description:
+      'Overdue: not completed and due date in the past. Exact, and as fast with millions of tasks as with ten: read from counters kept in the transaction of every write.',
     operationId: 'getStats',
   })
   @ApiOkResponse({ type: StatsResponse })

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
-import { cursorCodecProvider } from '../common/paging';
+import { pagerProvider } from '../common/paging';
 import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
+import { AdminStatsRepository } from './admin-stats.repository';
 import { AdminTasksService } from './admin-tasks.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersRepository } from './admin-users.repository';
@@ -19,11 +20,12 @@ import { AuditLogService } from './audit-log.service';
     AdminUsersService,
     AdminUsersRepository,
     AdminTasksService,
+    AdminStatsRepository,
     AuditLogService,
     AuditLogRepository,
     AdminBootstrap,
     RolesGuard,
-    cursorCodecProvider,
+    pagerProvider,
   ],
 })
 export class AdminModule {}

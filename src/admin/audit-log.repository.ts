@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CursorCodec, fetchSqlPage, type Page, type RawRow, type SortSpec } from '../common/paging';
+import { fetchSqlPage, Pager, type Page, type RawRow, type SortSpec } from '../common/paging';
 import { Sql, type SqlExecutor } from '../database/sql';
 import { AuditEntry, type AuditTargetType } from './audit-entry.entity';
 
@@ -36,7 +36,7 @@ export function auditEntryFromRow(row: RawRow): AuditEntry {
 export class AuditLogRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   /** On the change's own transaction: the entry exists exactly when the change does. */
@@ -53,7 +53,7 @@ export class AuditLogRepository {
     return fetchSqlPage(
       { select: AUDIT_COLUMNS, from: 'audit_log entry', where: [] },
       { list: '/api/admin/audit-log', sort: NEWEST_FIRST, order: 'desc', limit, cursor },
-      this.cursors,
+      this.pager,
       this.sql,
       auditEntryFromRow,
     );

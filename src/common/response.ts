@@ -24,7 +24,8 @@ export const notModifiedAnswer = <T>(headers: Record<string, string>): WithHeade
 export class PageOf<T> {
   constructor(
     readonly items: T[],
-    readonly total: number,
+    /** Null past COUNT_LIMIT: no X-Total-Count. */
+    readonly total: number | null,
     readonly nextCursor: string | null,
   ) {}
 
@@ -40,7 +41,7 @@ export function writeResponseHeaders(
   payload: unknown,
 ): unknown {
   if (payload instanceof PageOf) {
-    reply.header('x-total-count', String(payload.total));
+    if (payload.total !== null) reply.header('x-total-count', String(payload.total));
     if (payload.nextCursor)
       reply.header('link', `<${nextPageLink(request.url, payload.nextCursor)}>; rel="next"`);
     return payload.items;

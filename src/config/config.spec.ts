@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       webhookAllowPrivate: false,
       webhookRetryBaseMs: 5_000,
       externalAuth: undefined,
+      countLimit: 10_000,
     });
   });
 
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
       WEBHOOK_ALLOW_HTTP: 'true',
       WEBHOOK_ALLOW_PRIVATE: 'true',
       WEBHOOK_RETRY_BASE: '250ms',
+      COUNT_LIMIT: '500',
     });
     expect(config).toEqual({
       nodeEnv: 'production',
@@ -124,6 +126,7 @@ describe('loadConfig', () => {
       webhookAllowHttp: true,
       webhookAllowPrivate: true,
       webhookRetryBaseMs: 250,
+      countLimit: 500,
     });
   });
 
@@ -189,6 +192,8 @@ describe('loadConfig', () => {
       ['LOGIN_MAX_FAILURES_PER_EMAIL', 'five'],
       ['LOGIN_MAX_FAILURES_PER_IP', '0'],
       ['AUTH_RATE_LIMIT', '-60'],
+      ['COUNT_LIMIT', '0'],
+      ['COUNT_LIMIT', '10k'],
       ['LOG_LEVEL', 'verbose'],
       ['NODE_ENV', 'staging'],
       ['AUTH_ALGORITHMS', 'none'],

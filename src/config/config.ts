@@ -39,6 +39,8 @@ export interface AppConfig {
   webhookAllowPrivate: boolean;
   /** The first retry delay of a failed webhook delivery, in milliseconds; each later one doubles. */
   webhookRetryBaseMs: number;
+  /** X-Total-Count is exact up to this many matching rows and left out above (counting stops there). */
+  countLimit: number;
   /** Bearer JWTs of an external issuer (AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE); unset: none. */
   externalAuth?: ExternalAuthConfig;
 }
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhookAllowHttp: read.boolean('WEBHOOK_ALLOW_HTTP', false),
     webhookAllowPrivate: read.boolean('WEBHOOK_ALLOW_PRIVATE', false),
     webhookRetryBaseMs: read.durationMs('WEBHOOK_RETRY_BASE', '5s'),
+    countLimit: read.integer('COUNT_LIMIT', 10_000, 1, 10_000_000),
     externalAuth: externalAuth(read),
   };
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {

@@ -13,6 +13,7 @@ import { TrashAndChangeLog1764200000000 } from './migrations/1764200000000-Trash
 import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
 import { ApiTokens1764400000000 } from './migrations/1764400000000-ApiTokens';
 import { ExternalIdentities1764500000000 } from './migrations/1764500000000-ExternalIdentities';
+import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtScale';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   Webhooks1764300000000,
   ApiTokens1764400000000,
   ExternalIdentities1764500000000,
+  AdminAtScale1764600000000,
 ];
 
 export interface DatabaseSettings {

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { cursorCodecProvider } from '../common/paging';
+import { pagerProvider } from '../common/paging';
 import { ListsController } from './lists.controller';
 import { ListsRepository } from './lists.repository';
 import { ListsService } from './lists.service';
 
 @Module({
   controllers: [ListsController],
-  providers: [ListsService, ListsRepository, cursorCodecProvider],
+  providers: [ListsService, ListsRepository, pagerProvider],
   exports: [ListsService, ListsRepository],
 })
 export class ListsModule {}

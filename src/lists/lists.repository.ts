@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { fetchSqlPage, type CursorCodec, type Page, type RawRow } from '../common/paging';
+import { fetchSqlPage, type Page, type Pager, type RawRow } from '../common/paging';
 import { Sql, type SqlExecutor } from '../database/sql';
 
 /** A list as the routes answer it, counts included. */
@@ -48,7 +48,7 @@ export class ListsRepository {
   page(
     ownerId: string,
     request: { limit: number; cursor?: string },
-    codec: CursorCodec,
+    pager: Pager,
   ): Promise<Page<ListRecord>> {
     return fetchSqlPage(
       {
@@ -57,7 +57,7 @@ export class ListsRepository {
         where: [{ sql: 'list.user_id = :ownerId', params: { ownerId } }],
       },
       { list: `/api/${ownerId}/lists`, sort: BY_POSITION, order: 'asc', ...request },
-      codec,
+      pager,
       (text, values) => this.sql.rows(text, values),
       fromRow,
     );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CursorCodec, type Page } from '../common/paging';
+import { Pager, type Page } from '../common/paging';
 import { positionAmong, positionBetween, type Placement, type Siblings } from '../common/positions';
 import { conflict, notFound } from '../common/problem';
 import { isUniqueViolation } from '../database/database-errors';
@@ -22,11 +22,11 @@ export class ListsService {
   constructor(
     private readonly sql: Sql,
     private readonly lists: ListsRepository,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   page(ownerId: string, query: { limit: number; cursor?: string }): Promise<Page<ListRecord>> {
-    return this.lists.page(ownerId, query, this.cursors);
+    return this.lists.page(ownerId, query, this.pager);
   }
 
   async get(ownerId: string, id: string): Promise<ListRecord> {

@@ -66,7 +66,8 @@ const HEADERS = {
     schema: { type: 'integer', example: 5 },
   },
   'X-Total-Count': {
-    description: 'Number of rows matching the filters (all pages)',
+    description:
+      'Number of rows matching the filters (all pages), exact up to COUNT_LIMIT (10,000 by default). When more rows match it is left out, and the page costs what a small one does; the Link header pages through every row either way',
     schema: { type: 'integer', example: 57 },
   },
   Link: {

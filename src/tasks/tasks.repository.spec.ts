@@ -35,8 +35,14 @@ describe('taskFilters', () => {
       },
       { sql: 'task.priority = :priority', params: { priority: 'high' } },
       { sql: 'task.tags @> ARRAY[:tag]::text[]', params: { tag: 'work' } },
-      { sql: 'task.due_date < :dueBefore', params: { dueBefore: before } },
-      { sql: 'task.due_date >= :dueAfter', params: { dueAfter: after } },
+      {
+        sql: "COALESCE(task.due_date, 'infinity') < :dueBefore",
+        params: { dueBefore: before },
+      },
+      {
+        sql: "COALESCE(task.due_date, '-infinity') >= :dueAfter",
+        params: { dueAfter: after },
+      },
     ]);
     expect(taskFilters({ status: 'completed' })[0].params).toEqual({ completed: true });
   });

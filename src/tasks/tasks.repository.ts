@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { StatsResponse } from '../admin/dto/admin.dto';
 import type { VersionPrecondition } from '../common/if-match';
 import {
-  CursorCodec,
   fetchSqlPage,
+  Pager,
   likePattern,
   type Condition,
   type Page,
@@ -86,6 +85,33 @@ export const TASK_SORT_SPECS: Record<TaskSort, SortSpec> = {
   position: { name: 'tasks:position', keys: [{ sql: 'task.position' }, byId] },
 };
 
+/**
+ * Must stay equal to the expression of the tasks_search_grams_idx index (migration 1764600000000):
+ * the 4-grams of the lower-cased title and description, spaces included.
+ */
+const TASK_GRAMS_SQL = 'text_grams(task.title) || text_grams(task.description)';
+
+/**
+ * `q` as SQL. The trigram indexes (pg_trgm) find the rows holding every trigram of each word of
+ * `q`, which for common words is most rows though the phrase is in none ("lorem lorem lorem":
+ * 1.5M candidates of 2M). From 4 characters on, `q`'s 4-grams, spaces included, rule such rows out
+ * (`index`, which fetchSqlPage uses once the filters proved rare), and the match is written as
+ * the lower() LIKE that ILIKE is, which no trigram index serves, so that is the index used.
+ */
+function searchCondition(q: string): Condition {
+  const params = { q: likePattern(q) };
+  if ([...q].length < 4)
+    return {
+      sql: `(task.title ILIKE :q ESCAPE '\\' OR task.description ILIKE :q ESCAPE '\\')`,
+      params,
+    };
+  return {
+    sql: `(lower(task.title) LIKE lower(:q) ESCAPE '\\' OR lower(task.description) LIKE lower(:q) ESCAPE '\\')`,
+    params,
+    index: { sql: `(${TASK_GRAMS_SQL}) @> text_grams(:qText)`, params: { qText: q } },
+  };
+}
+
 /** The list filters as SQL conditions over the alias `task` (the owner condition is the caller's). */
 export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
   const conditions: Condition[] = [];
@@ -95,23 +121,26 @@ export function taskFilters(query: Partial<ListTasksQuery>): Condition[] {
       params: { completed: query.status === 'completed' },
     });
   }
-  if (query.q) {
-    conditions.push({
-      sql: `(task.title ILIKE :q ESCAPE '\\' OR task.description ILIKE :q ESCAPE '\\')`,
-      params: { q: likePattern(query.q) },
-    });
-  }
+  if (query.q) conditions.push(searchCondition(query.q));
   if (query.priority) {
     conditions.push({ sql: 'task.priority = :priority', params: { priority: query.priority } });
   }
   if (query.tag) {
     conditions.push({ sql: 'task.tags @> ARRAY[:tag]::text[]', params: { tag: query.tag } });
   }
+  // As the due_date sort's keys (keySql): the same indexes serve these ranges. The same
+  // conditions for a finite bound, as a task without a due date is neither due before nor after.
   if (query.due_before) {
-    conditions.push({ sql: 'task.due_date < :dueBefore', params: { dueBefore: query.due_before } });
+    conditions.push({
+      sql: "COALESCE(task.due_date, 'infinity') < :dueBefore",
+      params: { dueBefore: query.due_before },
+    });
   }
   if (query.due_after) {
-    conditions.push({ sql: 'task.due_date >= :dueAfter', params: { dueAfter: query.due_after } });
+    conditions.push({
+      sql: "COALESCE(task.due_date, '-infinity') >= :dueAfter",
+      params: { dueAfter: query.due_after },
+    });
   }
   if (query.list_id) {
     conditions.push({ sql: 'task.list_id = :listId', params: { listId: query.list_id } });
@@ -208,7 +237,7 @@ export function versionCondition(expected: VersionPrecondition, values: unknown[
 export class TasksRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   /** GET one task is the hottest read: fixed SQL, mapped straight to the entity. */
@@ -234,7 +263,7 @@ export class TasksRepository {
     const scope: Condition[] =
       ownerId === undefined ? [] : [{ sql: 'task.user_id = :ownerId', params: { ownerId } }];
     return fetchSqlPage(
-      { select: TASK_LIST_SELECT, from: 'tasks task', where: [...scope, ...taskFilters(query)] },
+      { select: TASK_LIST_SELECT, from: 'tasks task', where: scope, filters: taskFilters(query) },
       {
         list,
         sort: TASK_SORT_SPECS[query.sort],
@@ -243,7 +272,7 @@ export class TasksRepository {
         limit: query.limit,
         cursor: query.cursor,
       },
-      this.cursors,
+      this.pager,
       (text, values) => this.sql.rows(text, values),
       taskFromRow,
     );
@@ -456,7 +485,7 @@ export class TasksRepository {
         order: 'desc',
         ...request,
       },
-      this.cursors,
+      this.pager,
       this.sql,
       (row) => ({
         id: row.id as string,
@@ -558,25 +587,6 @@ export class TasksRepository {
   /** Whether the user whose tasks an admin asks for exists. */
   async ownerExists(userId: string): Promise<boolean> {
     return (await this.sql.one(`SELECT 1 FROM users WHERE id = $1`, [userId])) !== undefined;
-  }
-
-  /** One statement, so one snapshot (the numbers add up), whatever the number of rows. */
-  async stats(): Promise<StatsResponse> {
-    const row = await this.sql.one<StatsResponse>(
-      `SELECT
-         (SELECT json_build_object(
-                   'total', count(*),
-                   'admins', count(*) FILTER (WHERE role = 'admin'),
-                   'banned', count(*) FILTER (WHERE banned))
-            FROM users) AS users,
-         (SELECT json_build_object(
-                   'total', count(*),
-                   'completed', count(*) FILTER (WHERE completed),
-                   'pending', count(*) FILTER (WHERE NOT completed),
-                   'overdue', count(*) FILTER (WHERE NOT completed AND due_date < now()))
-            FROM tasks) AS tasks`,
-    );
-    return { users: row!.users, tasks: row!.tasks };
   }
 
   /** UPDATE ... RETURNING one task: every write bumps the version (the ETag) and updated_at. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CursorCodec, fetchSqlPage, type Page, type RawRow, type SortSpec } from '../common/paging';
+import { fetchSqlPage, Pager, type Page, type RawRow, type SortSpec } from '../common/paging';
 import { Sql, type SqlExecutor } from '../database/sql';
 import { Task } from './task.entity';
 import { TASK_COLUMNS, taskFromRow, type Placement, type TaskRow } from './tasks.repository';
@@ -34,7 +34,7 @@ const PURGE_BATCH = 1000;
 export class TrashRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   page(ownerId: string, request: { limit: number; cursor?: string }): Promise<Page<TrashedTask>> {
@@ -47,7 +47,7 @@ export class TrashRepository {
         ],
       },
       { list: `/api/${ownerId}/trash`, sort: NEWEST_DELETED_FIRST, order: 'desc', ...request },
-      this.cursors,
+      this.pager,
       this.sql,
       trashedFromRow,
     );

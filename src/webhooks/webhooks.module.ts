@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
+import { pagerProvider } from '../common/paging';
 import { UsersModule } from '../users/users.module';
-import { cursorCodecProvider } from '../common/paging';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker';
@@ -16,7 +16,7 @@ import { WebhooksService } from './webhooks.service';
     WebhooksService,
     WebhooksRepository,
     WebhookDeliveryWorker,
-    cursorCodecProvider,
+    pagerProvider,
     {
       provide: WebhookSecrets,
       useFactory: (config: AppConfig) => new WebhookSecrets(config.jwtSecret),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CursorCodec, fetchSqlPage, type Page, type RawRow, type SortSpec } from '../common/paging';
+import { fetchSqlPage, Pager, type Page, type RawRow, type SortSpec } from '../common/paging';
 import { Sql, type SqlExecutor } from '../database/sql';
 
 export interface WebhookRecord {
@@ -96,7 +96,7 @@ const CLAIM_SECONDS = 30;
 export class WebhooksRepository {
   constructor(
     private readonly sql: Sql,
-    private readonly cursors: CursorCodec,
+    private readonly pager: Pager,
   ) {}
 
   page(ownerId: string, request: { limit: number; cursor?: string }): Promise<Page<WebhookRecord>> {
@@ -107,7 +107,7 @@ export class WebhooksRepository {
         where: [{ sql: 'w.user_id = :ownerId', params: { ownerId } }],
       },
       { list: `/api/${ownerId}/webhooks`, sort: OLDEST_FIRST, order: 'asc', ...request },
-      this.cursors,
+      this.pager,
       this.sql,
       webhookFromRow,
     );
@@ -183,7 +183,7 @@ export class WebhooksRepository {
         order: 'desc',
         ...request,
       },
-      this.cursors,
+      this.pager,
       this.sql,
       deliveryFromRow,
     );

@@ -1,11 +1,11 @@
-import { CursorCodec, cursorCodecProvider, fetchSqlPage } from '../../src/common/paging';
-import type { Page, PageRequest, SortOrder, SortSpec } from '../../src/common/paging';
+import { fetchSqlPage, Pager, pagerProvider } from '../../src/common/paging';
+import type { Condition, Page, PageRequest, SortOrder, SortSpec } from '../../src/common/paging';
 import { ProblemException } from '../../src/common/problem';
 import { outcomeOf, useServiceModule } from '../support/service-module';
 
 /** fetchSqlPage on a small table of the real database: the edges a keyset pager gets wrong. */
 describe('keyset paging on PostgreSQL', () => {
-  const m = useServiceModule({ providers: [cursorCodecProvider] });
+  const m = useServiceModule({ providers: [pagerProvider] });
 
   const byId = { sql: 'i.id' };
   const SORTS: Record<'rank' | 'due' | 'created', SortSpec> = {
@@ -37,12 +37,13 @@ describe('keyset paging on PostgreSQL', () => {
     limit: number,
     cursor?: string,
     list = '/items',
+    filters: Condition[] = [],
   ): Promise<Page<Item>> => {
     const request: PageRequest = { list, sort, order, limit, cursor };
     return fetchSqlPage(
-      { select: 'i.id, i.rank, i.due::text AS due', from: 'items i', where: [] },
+      { select: 'i.id, i.rank, i.due::text AS due', from: 'items i', where: [], filters },
       request,
-      m.get(CursorCodec),
+      m.get(Pager),
       m.sql,
       (row) => row as unknown as Item,
     );
@@ -187,6 +188,66 @@ describe('keyset paging on PostgreSQL', () => {
     it('an edited cursor: a 400 too', async () => {
       const edited = `${Buffer.from('[3,"c"]').toString('base64url')}.${cursor.split('.')[1]}`;
       expect(await outcomeOf(page(SORTS.rank, 'asc', 1, edited))).toBe('VALIDATION_FAILED');
+    });
+  });
+
+  describe('a filtered list: walked in the sort order, or gathered when its matches are rare', () => {
+    // 700 rows; rank 7 only after row 500, beyond the walk of a first page of 2 (300 rows).
+    beforeAll(async () => {
+      await m.sql.execute('TRUNCATE items');
+      await m.sql.execute(
+        `INSERT INTO items (id, rank, due)
+         SELECT 'i' || lpad(n::text, 4, '0'), CASE WHEN n > 500 AND n % 10 = 7 THEN 7 ELSE n % 7 END,
+                CASE WHEN n % 3 = 0 THEN date '2026-01-01' + n END
+           FROM generate_series(1, 700) n`,
+      );
+    });
+    afterAll(() => m.sql.execute('TRUNCATE items'));
+
+    /** Every page of the filtered list, and the totals each page reported. */
+    async function walkFiltered(sort: SortSpec, order: SortOrder, filters: Condition[]) {
+      const ids: string[] = [];
+      const totals = new Set<number | null>();
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 400; pages++) {
+        const next = await page(sort, order, 2, cursor, '/items', filters);
+        ids.push(...next.items.map((item) => item.id));
+        totals.add(next.total);
+        if (!next.nextCursor) return { ids, totals: [...totals] };
+        cursor = next.nextCursor;
+      }
+      throw new Error('the walk does not end');
+    }
+    const expected = async (where: string, sort: 'due' | 'rank', order: SortOrder) => {
+      const key =
+        sort === 'due' ? `COALESCE(due, '${order === 'asc' ? '' : '-'}infinity')` : 'rank';
+      return (
+        await m.sql.rows<{ id: string }>(
+          `SELECT id FROM items WHERE ${where} ORDER BY ${key} ${order}, id ${order}`,
+        )
+      ).map((row) => row.id);
+    };
+    const rare: Condition = {
+      sql: 'i.rank = :rank',
+      params: { rank: 7 },
+      // A weaker condition, as an index would answer it: it may let more rows through, never fewer.
+      index: { sql: 'i.rank >= :atLeast', params: { atLeast: 6 } },
+    };
+    const dense: Condition = { sql: 'i.rank % 2 = 0' };
+
+    it.each([
+      ['rare (gathered)', 'rank = 7', [rare]],
+      ['dense (walked)', 'rank % 2 = 0', [dense]],
+      ['both', 'rank = 7 AND rank % 2 = 0', [rare, dense]],
+    ] as const)('%s: every match once, in order, counted', async (_, where, filters) => {
+      for (const sort of ['due', 'rank'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const want = await expected(where, sort, order);
+          const walk = await walkFiltered(SORTS[sort], order, [...filters]);
+          expect(walk.ids).toEqual(want);
+          expect(walk.totals).toEqual([want.length]);
+        }
+      }
     });
   });
 

@@ -34,7 +34,7 @@ export const listAuditLog = <ThrowOnError extends boolean = false>(options?: Opt
 /**
  * Live numbers
  *
- * Overdue: not completed and due date in the past.
+ * Overdue: not completed and due date in the past. Exact, and as fast with millions of tasks as with ten: read from counters kept in the transaction of every write.
  */
 export const getStats = <ThrowOnError extends boolean = false>(options?: Options<GetStatsData, ThrowOnError>) => (options?.client ?? client).get<GetStatsResponses, GetStatsErrors, ThrowOnError>({
     security: [

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditLogRepository } from '../../admin/audit-log.repository';
-import { cursorCodecProvider } from '../../common/paging';
+import { pagerProvider } from '../../common/paging';
 import { ExternalAuthService } from './external-auth.service';
 import { ExternalIdentitiesRepository } from './external-identities.repository';
 
@@ -11,7 +11,7 @@ import { ExternalIdentitiesRepository } from './external-identities.repository';
     ExternalIdentitiesRepository,
     // The admin made at a first sign-in gets its audit entry, in the same transaction.
     AuditLogRepository,
-    cursorCodecProvider,
+    pagerProvider,
   ],
   exports: [ExternalAuthService],
 })

@@ -3,3 +3,4 @@ export * from './keyset';
 export * from './page-headers';
 export * from './page.query';
 export * from './like-pattern';
+export * from './pager';
