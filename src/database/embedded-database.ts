@@ -250,18 +250,24 @@ async function initialise(
   await writeFile(passwordFile, password + '\n', { mode: 0o600 });
   try {
     if (user) await chown(passwordFile, user.uid, user.gid);
-    const { code, output } = await run(
-      join(binDir, 'bin', 'initdb'),
-      [
-        `--pgdata=${clusterDir}`,
-        '--auth=scram-sha-256',
-        '--username=postgres',
-        `--pwfile=${passwordFile}`,
-        '--encoding=UTF8',
-        '--locale=C',
-      ],
-      user,
-    );
+    const initdb = (locale: string) =>
+      run(
+        join(binDir, 'bin', 'initdb'),
+        [
+          `--pgdata=${clusterDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${passwordFile}`,
+          '--encoding=UTF8',
+          `--locale=${locale}`,
+        ],
+        user,
+      );
+    // C.UTF-8 sorts by code point as C does, but its character classes know Unicode: lower()
+    // folds 'Ü' and pg_trgm counts it a letter, so q= matches 'BÜRO' in 'Büro' as on the
+    // PostgreSQL servers Debian sets up. A libc without C.UTF-8 gets C (ASCII-only folding).
+    let { code, output } = await initdb('C.UTF-8');
+    if (code !== 0 && /invalid locale/i.test(output)) ({ code, output } = await initdb('C'));
     if (code !== 0) {
       throw new EmbeddedDatabaseError(
         `initdb could not create the embedded PostgreSQL cluster in ${clusterDir}: ` +
