@@ -4,6 +4,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import type { AppConfig } from './config/config';
+import { PagingModule } from './common/paging';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -34,6 +35,7 @@ export class AppModule {
           migrationsRun: config.migrationsRun,
         }),
         JobsModule,
+        PagingModule,
         UsersModule,
         AuthModule,
         ListsModule,

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { RolesGuard } from '../auth/roles.guard';
-import { pagerProvider } from '../common/paging';
 import { TasksModule } from '../tasks/tasks.module';
 import { AdminBootstrap } from './admin-bootstrap';
 import { AdminStatsRepository } from './admin-stats.repository';
@@ -25,7 +24,6 @@ import { AuditLogService } from './audit-log.service';
     AuditLogRepository,
     AdminBootstrap,
     RolesGuard,
-    pagerProvider,
   ],
 })
 export class AdminModule {}

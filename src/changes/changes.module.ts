@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { cursorCodecProvider } from '../common/paging';
 import { ListsModule } from '../lists/lists.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { ChangesController } from './changes.controller';
@@ -9,6 +8,6 @@ import { ChangesService } from './changes.service';
 @Module({
   imports: [TasksModule, ListsModule],
   controllers: [ChangesController],
-  providers: [ChangesService, ChangesRepository, cursorCodecProvider],
+  providers: [ChangesService, ChangesRepository],
 })
 export class ChangesModule {}

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { pagerProvider } from '../common/paging';
 import { ListsController } from './lists.controller';
 import { ListsRepository } from './lists.repository';
 import { ListsService } from './lists.service';
 
 @Module({
   controllers: [ListsController],
-  providers: [ListsService, ListsRepository, pagerProvider],
+  providers: [ListsService, ListsRepository],
   exports: [ListsService, ListsRepository],
 })
 export class ListsModule {}

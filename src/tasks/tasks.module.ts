@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { IdempotencyRepository } from '../common/idempotency.repository';
 import { IdempotencyStore } from '../common/idempotency';
-import { pagerProvider } from '../common/paging';
 import { TasksController } from './tasks.controller';
 import { TasksRepository } from './tasks.repository';
 import { TasksService } from './tasks.service';
@@ -18,7 +17,6 @@ import { TrashService } from './trash.service';
     TrashRepository,
     IdempotencyStore,
     IdempotencyRepository,
-    pagerProvider,
   ],
   // The admin's task lists and stats.
   exports: [TasksRepository],

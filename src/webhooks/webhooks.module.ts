@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { pagerProvider } from '../common/paging';
 import { UsersModule } from '../users/users.module';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -16,7 +15,6 @@ import { WebhooksService } from './webhooks.service';
     WebhooksService,
     WebhooksRepository,
     WebhookDeliveryWorker,
-    pagerProvider,
     {
       provide: WebhookSecrets,
       useFactory: (config: AppConfig) => new WebhookSecrets(config.jwtSecret),

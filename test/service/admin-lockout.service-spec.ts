@@ -2,7 +2,6 @@ import { AdminUsersRepository } from '../../src/admin/admin-users.repository';
 import { AdminUsersService } from '../../src/admin/admin-users.service';
 import { AuditLogRepository } from '../../src/admin/audit-log.repository';
 import { AuditLogService } from '../../src/admin/audit-log.service';
-import { pagerProvider } from '../../src/common/paging';
 import { countRows, insertUsers, outcomeOf, useServiceModule } from '../support/service-module';
 
 /** The contract's lockout rules, case by case: no self-action, never zero active admins. */
@@ -13,7 +12,6 @@ describe('AdminUsersService: nobody is locked out of administration', () => {
       AdminUsersRepository,
       AuditLogService,
       AuditLogRepository,
-      pagerProvider,
     ],
   });
   const service = () => m.get(AdminUsersService);

@@ -1,11 +1,11 @@
-import { fetchSqlPage, Pager, pagerProvider } from '../../src/common/paging';
+import { fetchSqlPage, Pager } from '../../src/common/paging';
 import type { Condition, Page, PageRequest, SortOrder, SortSpec } from '../../src/common/paging';
 import { ProblemException } from '../../src/common/problem';
 import { outcomeOf, useServiceModule } from '../support/service-module';
 
 /** fetchSqlPage on a small table of the real database: the edges a keyset pager gets wrong. */
 describe('keyset paging on PostgreSQL', () => {
-  const m = useServiceModule({ providers: [pagerProvider] });
+  const m = useServiceModule();
 
   const byId = { sql: 'i.id' };
   const SORTS: Record<'rank' | 'due' | 'created', SortSpec> = {

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import type { ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { AppConfig, loadConfig } from '../../src/config/config';
+import { PagingModule } from '../../src/common/paging';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { Sql } from '../../src/database/sql';
@@ -50,6 +51,7 @@ export async function createServiceModule({
         statementTimeoutMs: config.databaseStatementTimeoutMs,
         migrationsRun: true,
       }),
+      PagingModule,
       ...imports,
     ],
     providers,

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { AuditLogRepository } from '../../admin/audit-log.repository';
-import { pagerProvider } from '../../common/paging';
 import { ExternalAuthService } from './external-auth.service';
 import { ExternalIdentitiesRepository } from './external-identities.repository';
 
@@ -11,7 +10,6 @@ import { ExternalIdentitiesRepository } from './external-identities.repository';
     ExternalIdentitiesRepository,
     // The admin made at a first sign-in gets its audit entry, in the same transaction.
     AuditLogRepository,
-    pagerProvider,
   ],
   exports: [ExternalAuthService],
 })

@@ -67,7 +67,7 @@ export class CursorCodec {
   }
 }
 
-/** Add to a module's providers to inject a CursorCodec keyed by the configured JWT secret. */
+/** The CursorCodec keyed by the configured JWT secret (provided once, by PagingModule). */
 export const cursorCodecProvider = {
   provide: CursorCodec,
   useFactory: (config: AppConfig) => new CursorCodec(config.jwtSecret),

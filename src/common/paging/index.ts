@@ -4,3 +4,4 @@ export * from './page-headers';
 export * from './page.query';
 export * from './like-pattern';
 export * from './pager';
+export * from './paging.module';

@@ -13,10 +13,9 @@ export class Pager {
   ) {}
 }
 
-/** Add to a module's providers to inject the Pager of the configured JWT secret and COUNT_LIMIT. */
+/** The Pager of the configured COUNT_LIMIT, over the app's CursorCodec (see PagingModule). */
 export const pagerProvider = {
   provide: Pager,
-  useFactory: (config: AppConfig) =>
-    new Pager(new CursorCodec(config.jwtSecret), config.countLimit),
-  inject: [APP_CONFIG],
+  useFactory: (config: AppConfig, cursors: CursorCodec) => new Pager(cursors, config.countLimit),
+  inject: [APP_CONFIG, CursorCodec],
 };
