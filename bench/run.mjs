@@ -811,7 +811,7 @@ async function main() {
     await dropScratchDatabase(scratch, servers);
     if (wrkScripts) rmSync(wrkScripts, { recursive: true, force: true });
   }
-  return report({ rows, notes, soak, profiles, started, load, wrk });
+  return report({ rows, notes, soak, profiles, started, load, wrk, generators });
 }
 
 /**
@@ -856,8 +856,8 @@ async function measureWebhook(api, token, create, measure, notes) {
     // Each round measures both, each going first in half of the rounds: create slows down as
     // the writer's rows grow, which would otherwise count against whichever always runs second.
     for (let round = 0; round < SETTINGS.rounds; round++) {
-      if (round % 2) await active(), await inactive();
-      else await inactive(), await active();
+      for (const measureOne of round % 2 ? [active, inactive] : [inactive, active])
+        await measureOne();
     }
     // Let the queue catch up, then see what arrived.
     const created = on.reduce((sum, result) => sum + result.requests, 0);
@@ -993,7 +993,7 @@ function againstTargets(scenario, api, base) {
 
 const verdictOf = (value, ok) => (Number.isFinite(value) ? (ok ? 'ok' : 'missed') : 'n/a');
 
-function report({ rows, notes, soak, profiles, started, load, wrk }) {
+function report({ rows, notes, soak, profiles, started, load, wrk, generators = ['autocannon'] }) {
   const best = (scenario, target, size, generator = 'autocannon') =>
     rows
       .filter(
@@ -1107,7 +1107,7 @@ function report({ rows, notes, soak, profiles, started, load, wrk }) {
     // The measured user owns min(size, SCALE_USER_TASKS) tasks: name what the ratio compares.
     const owner = (size) =>
       `${sizeLabel(Math.min(size, dataset.SCALE_USER_TASKS))} tasks (table of ${sizeLabel(size)})`;
-    const scalings = ['autocannon', ...(wrk?.version ? ['wrk'] : [])].map((generator) => {
+    const scalings = generators.map((generator) => {
       const value = scaling(generator);
       return `${generator} ${fmt(value, 2)}x: ${verdictOf(value, value <= LIST_SCALING_TARGET)}`;
     });
