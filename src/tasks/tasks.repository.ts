@@ -201,8 +201,14 @@ const NEWEST_COMPLETION_FIRST: SortSpec = {
   keys: [{ sql: 'c.completed_at' }, { sql: 'c.id' }],
 };
 
-/** The siblings of a placement: same list, same parent (NULL for top-level). */
-const SIBLINGS = 'list_id = $1 AND parent_id IS NOT DISTINCT FROM $2';
+/**
+ * The siblings of a placement ($1 the list, $2 the parent or NULL for top-level): written so the
+ * sibling index serves both kinds. `parent_id IS NOT DISTINCT FROM $2` is not indexable, so every
+ * create and move read and sorted the whole list, inside the list's lock; here the planner folds
+ * the test of the parameter away and keeps `parent_id IS NULL` or `parent_id = $2`.
+ */
+const SIBLINGS =
+  'list_id = $1 AND ($2::uuid IS NULL AND parent_id IS NULL OR parent_id = $2::uuid)';
 
 /** First completion stamps completed_at, completing again keeps it, reopening clears it. */
 const completedAtFor = (completed: boolean) =>
