@@ -14,6 +14,7 @@ import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
 import { ApiTokens1764400000000 } from './migrations/1764400000000-ApiTokens';
 import { ExternalIdentities1764500000000 } from './migrations/1764500000000-ExternalIdentities';
 import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtScale';
+import { WebhookOutbox1764700000000 } from './migrations/1764700000000-WebhookOutbox';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   ApiTokens1764400000000,
   ExternalIdentities1764500000000,
   AdminAtScale1764600000000,
+  WebhookOutbox1764700000000,
 ];
 
 export interface DatabaseSettings {

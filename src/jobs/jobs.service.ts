@@ -44,6 +44,17 @@ interface Consumer {
   name: string;
   handle: (data: unknown[]) => Promise<void>;
   registered?: Promise<void>;
+  /** This instance's workers of the queue, once registered. */
+  workerIds: string[];
+}
+
+/** Work each instance repeats by itself (see `repeat`). */
+interface Repeated {
+  name: string;
+  everyMs: number;
+  run: () => Promise<boolean>;
+  /** The loop, once started; resolves when it has stopped. */
+  running?: Promise<void>;
 }
 
 interface Job {
@@ -66,6 +77,9 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Jobs');
   private readonly jobs = new Map<string, Job>();
   private readonly consumers = new Map<string, Consumer>();
+  private readonly repeated = new Map<string, Repeated>();
+  /** Cuts the repeated work's waits short at shutdown. */
+  private readonly idle = new AbortController();
   private boss?: PgBoss;
   private started?: Promise<void>;
   private stopping?: Promise<void>;
@@ -99,13 +113,38 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   consume(name: string, handle: (data: unknown[]) => Promise<void>): void {
     assertJobName(name);
     if (this.consumers.has(name)) throw new Error(`Queue ${name} is consumed twice`);
-    const consumer: Consumer = { name, handle };
+    const consumer: Consumer = { name, handle, workerIds: [] };
     this.consumers.set(name, consumer);
     if (this.boss) {
       this.registerConsumer(consumer).catch((error: Error) =>
         this.logger.warn(`setting up queue ${name} failed: ${error.message}`),
       );
     }
+  }
+
+  /**
+   * Asks this instance's workers of queue `name` for jobs now rather than at their next poll:
+   * for a caller that has just queued some.
+   */
+  wake(name: string): void {
+    for (const id of this.consumers.get(name)?.workerIds ?? []) this.boss?.notifyWorker(id);
+  }
+
+  /**
+   * Work that every instance does by itself, every `everyMs` while the queue runs, such as
+   * draining an outbox (whatever it takes must be claimed in the database, as with FOR UPDATE
+   * SKIP LOCKED, since every instance runs it): `run` resolves to whether more is waiting, and
+   * then runs again at once. A failure (the database away) is a warning, once until a run
+   * succeeds again; the next round retries. Stopped, with its current run awaited, before the
+   * job queue stops.
+   */
+  repeat(name: string, everyMs: number, run: () => Promise<boolean>): void {
+    assertJobName(name);
+    if (this.repeated.has(name)) throw new Error(`Work ${name} is repeated twice`);
+    if (this.stopping) throw new Error(`Work ${name} is repeated after the job queue stopped`);
+    const work: Repeated = { name, everyMs, run };
+    this.repeated.set(name, work);
+    if (this.boss) work.running = this.loop(work);
   }
 
   /**
@@ -163,6 +202,7 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
       throw await startFailure(boss, error);
     }
     this.boss = boss;
+    for (const work of this.repeated.values()) work.running = this.loop(work);
     await Promise.all([
       ...[...this.jobs.values()].map((job) => this.register(job)),
       ...[...this.consumers.values()].map((consumer) => this.registerConsumer(consumer)),
@@ -186,6 +226,7 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
           if (jobs.length === CONSUMER_BATCH) boss.notifyWorker(id);
           await consumer.handle(jobs.map((job) => job.data));
         });
+        consumer.workerIds.push(id);
       }
     })());
   }
@@ -198,6 +239,23 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
       await boss.schedule(job.name, job.cron);
       return boss.work(job.name, ([queued]) => this.execute(job, queued.id));
     })());
+  }
+
+  private async loop(work: Repeated): Promise<void> {
+    let failing = false;
+    while (!this.stopping) {
+      let more = false;
+      try {
+        more = await work.run();
+        if (failing) this.logger.log(`${work.name} works again`);
+        failing = false;
+      } catch (error) {
+        if (!failing) this.logger.warn(`${work.name} failed: ${(error as Error).message}`);
+        failing = true;
+      }
+      if (!more && !this.stopping)
+        await sleep(work.everyMs, undefined, { signal: this.idle.signal }).catch(() => undefined);
+    }
   }
 
   private async execute(job: Job, id: string): Promise<void> {
@@ -254,8 +312,9 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
     await this.started?.catch(() => undefined);
     const boss = this.boss;
     if (!boss) return;
-    const stopped = boss
-      .stop({ graceful: true, timeout: STOP_GRACE_MS, wait: true })
+    this.idle.abort();
+    const stopped = Promise.all([...this.repeated.values()].map((work) => work.running))
+      .then(() => boss.stop({ graceful: true, timeout: STOP_GRACE_MS, wait: true }))
       .then(() => true)
       .catch((error: Error) => {
         this.logger.warn(`stopping the job queue failed: ${error.message}`);

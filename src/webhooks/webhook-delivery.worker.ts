@@ -15,9 +15,19 @@ export const WEBHOOK_DELIVERY_QUEUE: (typeof SQL_FED_QUEUES)[number] = 'webhooks
 export const MAX_ATTEMPTS = 8;
 
 /**
- * Sends webhook deliveries: each attempt is a job of the `webhooks.deliver` queue, made in the
- * transaction of the change (migration 1764300000000) or of the failed attempt before it, and
- * taken by a worker of whichever instance is free. The worker claims the attempt (so two
+ * How often each instance looks for events in the outbox when it last found none: the delay a
+ * delivery may add to its change, and an idle instance's cost (one cheap DELETE each time).
+ */
+const DISPATCH_EVERY_MS = 250;
+/** Events fanned out per statement; a full batch means more wait, taken at once. */
+const DISPATCH_BATCH = 200;
+
+/**
+ * Sends webhook deliveries. A change's event is written to the outbox in the change's transaction
+ * (migrations 1764300000000, 1764700000000); every instance drains the outbox into deliveries,
+ * each with the job of its first attempt. Each attempt is a job of the `webhooks.deliver` queue,
+ * made by that dispatch or in the transaction of the failed attempt before it, and taken by a
+ * worker of whichever instance is free. The worker claims the attempt (so two
  * workers never send it at once), sends it, and records the outcome: succeeded; or retried
  * after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8 attempts or
  * on a target the rules refuse, failed, the webhook made inactive. Requests never wait for it.
@@ -34,9 +44,17 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   ) {}
 
   onModuleInit() {
+    this.jobs.repeat('webhooks.dispatch', DISPATCH_EVERY_MS, () => this.dispatch());
     this.jobs.consume(WEBHOOK_DELIVERY_QUEUE, (batch) =>
       this.attempt(batch.map((data) => (data as { deliveryId: string }).deliveryId)),
     );
+  }
+
+  /** One batch of the outbox fanned out; this instance's workers woken for the new jobs. */
+  async dispatch(): Promise<boolean> {
+    const { events, deliveries } = await this.webhooks.dispatchEvents(DISPATCH_BATCH);
+    if (deliveries) this.jobs.wake(WEBHOOK_DELIVERY_QUEUE);
+    return events === DISPATCH_BATCH;
   }
 
   /** One attempt of each delivery: claimed together, sent side by side, recorded together. */

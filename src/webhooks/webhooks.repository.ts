@@ -189,6 +189,36 @@ export class WebhooksRepository {
     );
   }
 
+  /**
+   * Fans out up to `limit` events of the outbox (migration 1764700000000) and deletes them, in one
+   * statement: a delivery to each active webhook of the owner that takes the event and existed
+   * when it happened, with its first attempt's job. The events are claimed with SKIP LOCKED, so
+   * instances dispatching at once take different ones, and each event is fanned out exactly once.
+   * In no particular order: deliveries are concurrent anyway, and the outbox needs no index on
+   * time. Resolves to the number of events taken and of deliveries made.
+   */
+  async dispatchEvents(limit: number): Promise<{ events: number; deliveries: number }> {
+    const row = await this.sql.one<{ events: number; deliveries: number }>(
+      `WITH events AS (
+         DELETE FROM webhook_events WHERE id IN (
+           SELECT id FROM webhook_events LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, user_id, entity_id, type, payload, created_at),
+       deliveries AS (
+         INSERT INTO webhook_deliveries (webhook_id, user_id, entity_id, event_id, type, payload,
+                                         created_at)
+         SELECT w.id, e.user_id, e.entity_id, e.id, e.type, e.payload, e.created_at
+           FROM events e
+           JOIN webhooks w ON w.user_id = e.user_id AND w.active AND w.created_at <= e.created_at
+                          AND (e.type = ANY (w.events) OR '*' = ANY (w.events))
+         RETURNING id),
+       scheduled AS (SELECT schedule_webhook_attempt(id, now()) FROM deliveries)
+       SELECT (SELECT count(*) FROM events)::int AS events,
+              (SELECT count(*) FROM scheduled)::int AS deliveries`,
+      [limit],
+    );
+    return row!;
+  }
+
   /** The `webhook.test` event: one delivery to this webhook, and its first attempt's job. */
   async insertTestEvent(ownerId: string, id: string): Promise<boolean> {
     const row = await this.sql.one<{ id: string }>(

@@ -20,6 +20,56 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   the pg-boss queue `webhooks.deliver`, inserted by SQL (pg-boss supports raw inserts) in the
  *   same transaction; `claimed_until` keeps two workers from sending one attempt at once.
  */
+/**
+ * The event's deliveries: one per matching active webhook of the owner, each with its job. A
+ * later change of the same object in the same transaction makes them again only when its event
+ * says more, replacing the earlier ones. Runs before the change is numbered. Migration
+ * 1764700000000 replaces it (events to an outbox, fanned out after the commit); its down
+ * restores this.
+ */
+export const MAKE_EVENT = `
+      CREATE OR REPLACE FUNCTION make_event(
+          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
+        RETURNS void LANGUAGE plpgsql AS $$
+      DECLARE
+        earlier_event text;
+        data jsonb;
+        delivery uuid;
+        event_id uuid := gen_random_uuid();
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM webhooks WHERE user_id = p_user AND active) THEN
+          RETURN;
+        END IF;
+        SELECT event INTO earlier_event FROM changes
+         WHERE user_id = p_user AND entity_id = p_entity_id AND entity = p_entity
+           AND event IS NOT NULL AND xmin = pg_current_xact_id()::xid
+         ORDER BY seq DESC LIMIT 1;
+        IF FOUND THEN
+          IF event_rank(p_event) <= event_rank(earlier_event) THEN RETURN; END IF;
+          DELETE FROM webhook_deliveries
+           WHERE user_id = p_user AND entity_id = p_entity_id AND xmin = pg_current_xact_id()::xid;
+        END IF;
+        IF p_op = 'delete' THEN
+          data := jsonb_build_object('id', p_entity_id);
+        ELSIF p_entity = 'task' THEN
+          SELECT task_json(t) INTO data FROM task_rows t WHERE t.id = p_entity_id;
+        ELSE
+          SELECT list_json(l) INTO data FROM lists l WHERE l.id = p_entity_id;
+        END IF;
+        FOR delivery IN
+          INSERT INTO webhook_deliveries (webhook_id, user_id, entity_id, event_id, type, payload)
+          SELECT w.id, p_user, p_entity_id, event_id, p_event,
+                 jsonb_build_object('type', p_event, 'timestamp', api_time(now()), 'data', data)
+            FROM webhooks w
+           WHERE w.user_id = p_user AND w.active
+             AND (p_event = ANY (w.events) OR '*' = ANY (w.events))
+          RETURNING id
+        LOOP
+          PERFORM schedule_webhook_attempt(delivery, now());
+        END LOOP;
+      END
+      $$`;
+
 export class Webhooks1764300000000 implements MigrationInterface {
   name = 'Webhooks1764300000000';
 
@@ -108,51 +158,7 @@ export class Webhooks1764300000000 implements MigrationInterface {
                 interval '1 minute', 5, 5, true);
       END
       $$`);
-    // The event's deliveries: one per matching active webhook of the owner, each with its job.
-    // A later change of the same object in the same transaction makes them again only when its
-    // event says more, replacing the earlier ones. Runs before the change is numbered (below).
-    await db.query(`
-      CREATE FUNCTION make_event(
-          p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
-        RETURNS void LANGUAGE plpgsql AS $$
-      DECLARE
-        earlier_event text;
-        data jsonb;
-        delivery uuid;
-        event_id uuid := gen_random_uuid();
-      BEGIN
-        IF NOT EXISTS (SELECT 1 FROM webhooks WHERE user_id = p_user AND active) THEN
-          RETURN;
-        END IF;
-        SELECT event INTO earlier_event FROM changes
-         WHERE user_id = p_user AND entity_id = p_entity_id AND entity = p_entity
-           AND event IS NOT NULL AND xmin = pg_current_xact_id()::xid
-         ORDER BY seq DESC LIMIT 1;
-        IF FOUND THEN
-          IF event_rank(p_event) <= event_rank(earlier_event) THEN RETURN; END IF;
-          DELETE FROM webhook_deliveries
-           WHERE user_id = p_user AND entity_id = p_entity_id AND xmin = pg_current_xact_id()::xid;
-        END IF;
-        IF p_op = 'delete' THEN
-          data := jsonb_build_object('id', p_entity_id);
-        ELSIF p_entity = 'task' THEN
-          SELECT task_json(t) INTO data FROM task_rows t WHERE t.id = p_entity_id;
-        ELSE
-          SELECT list_json(l) INTO data FROM lists l WHERE l.id = p_entity_id;
-        END IF;
-        FOR delivery IN
-          INSERT INTO webhook_deliveries (webhook_id, user_id, entity_id, event_id, type, payload)
-          SELECT w.id, p_user, p_entity_id, event_id, p_event,
-                 jsonb_build_object('type', p_event, 'timestamp', api_time(now()), 'data', data)
-            FROM webhooks w
-           WHERE w.user_id = p_user AND w.active
-             AND (p_event = ANY (w.events) OR '*' = ANY (w.events))
-          RETURNING id
-        LOOP
-          PERFORM schedule_webhook_attempt(delivery, now());
-        END LOOP;
-      END
-      $$`);
+    await db.query(MAKE_EVENT);
     // record_change (migration 1764200000000) becomes: the event, then the numbered change.
     await db.query(`
       ALTER FUNCTION record_change(uuid, text, uuid, text, text) RENAME TO record_numbered_change`);
