@@ -57,7 +57,7 @@ const DEFAULT_LIST = `SELECT id FROM lists WHERE user_id = $1 AND is_default`;
 const LOCK_LISTS = `SELECT id FROM lists WHERE user_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`;
 const LAST_SIBLING = `SELECT position FROM tasks
         WHERE list_id = $1 AND ($2::uuid IS NULL AND parent_id IS NULL OR parent_id = $2::uuid) AND id IS DISTINCT FROM $3 AND ($4::text IS NULL OR position < $4)
-        ORDER BY position DESC LIMIT 1`;
+        ORDER BY list_id DESC, parent_id DESC, position DESC LIMIT 1`;
 const INSERT_TASK = `INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_date,
                           tags, list_id, parent_id, position, recurrence, recurrence_start, timezone)
        VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, $6, $7, $8, $9, $10, $11::varchar,

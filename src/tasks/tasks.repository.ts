@@ -209,6 +209,15 @@ const NEWEST_COMPLETION_FIRST: SortSpec = {
  */
 const SIBLINGS =
   'list_id = $1 AND ($2::uuid IS NULL AND parent_id IS NULL OR parent_id = $2::uuid)';
+/**
+ * The sibling index's own order, backwards for the neighbour before: ordered by position alone,
+ * the planner may walk the global position index instead, through every other list's tasks above
+ * (61 ms at 40k tasks for a list of 8k).
+ */
+const SIBLING_ORDER = {
+  '<': 'list_id DESC, parent_id DESC, position DESC',
+  '>': 'list_id, parent_id, position',
+} as const;
 
 /** First completion stamps completed_at, completing again keeps it, reopening clears it. */
 const completedAtFor = (completed: boolean) =>
@@ -411,7 +420,7 @@ export class TasksRepository {
     const row = await db.one<{ position: string }>(
       `SELECT position FROM tasks
         WHERE ${SIBLINGS} AND id IS DISTINCT FROM $3 AND ($4::text IS NULL OR position ${side} $4)
-        ORDER BY position ${side === '<' ? 'DESC' : 'ASC'} LIMIT 1`,
+        ORDER BY ${SIBLING_ORDER[side]} LIMIT 1`,
       [siblings.listId, siblings.parentId, except, position],
     );
     return row?.position ?? null;
