@@ -21,13 +21,18 @@ export const MAX_ATTEMPTS = 8;
 const DISPATCH_EVERY_MS = 250;
 /** Events fanned out per statement; a full batch means more wait, taken at once. */
 const DISPATCH_BATCH = 200;
+/** First attempts per job: sent side by side, and one pg-boss job rather than ten. */
+const DELIVERIES_PER_JOB = 10;
+
+/** A job's data: the deliveries it attempts (`deliveryId`: one, from a build before the outbox). */
+type AttemptJob = { deliveryIds: string[] } | { deliveryId: string };
 
 /**
  * Sends webhook deliveries. A change's event is written to the outbox in the change's transaction
  * (migrations 1764300000000, 1764700000000); every instance drains the outbox into deliveries,
- * each with the job of its first attempt. Each attempt is a job of the `webhooks.deliver` queue,
- * made by that dispatch or in the transaction of the failed attempt before it, and taken by a
- * worker of whichever instance is free. The worker claims the attempt (so two
+ * with jobs of their first attempts (ten deliveries a job). Each attempt is in a job of the
+ * `webhooks.deliver` queue, made by that dispatch or in the transaction of the failed attempt
+ * before it, and taken by a worker of whichever instance is free. The worker claims the attempt (so two
  * workers never send it at once), sends it, and records the outcome: succeeded; or retried
  * after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8 attempts or
  * on a target the rules refuse, failed, the webhook made inactive. Requests never wait for it.
@@ -46,13 +51,20 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   onModuleInit() {
     this.jobs.repeat('webhooks.dispatch', DISPATCH_EVERY_MS, () => this.dispatch());
     this.jobs.consume(WEBHOOK_DELIVERY_QUEUE, (batch) =>
-      this.attempt(batch.map((data) => (data as { deliveryId: string }).deliveryId)),
+      this.attempt(
+        (batch as AttemptJob[]).flatMap((job) =>
+          'deliveryIds' in job ? job.deliveryIds : [job.deliveryId],
+        ),
+      ),
     );
   }
 
   /** One batch of the outbox fanned out; this instance's workers woken for the new jobs. */
   async dispatch(): Promise<boolean> {
-    const { events, deliveries } = await this.webhooks.dispatchEvents(DISPATCH_BATCH);
+    const { events, deliveries } = await this.webhooks.dispatchEvents(
+      DISPATCH_BATCH,
+      DELIVERIES_PER_JOB,
+    );
     if (deliveries) this.jobs.wake(WEBHOOK_DELIVERY_QUEUE);
     return events === DISPATCH_BATCH;
   }

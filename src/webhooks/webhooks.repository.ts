@@ -192,12 +192,16 @@ export class WebhooksRepository {
   /**
    * Fans out up to `limit` events of the outbox (migration 1764700000000) and deletes them, in one
    * statement: a delivery to each active webhook of the owner that takes the event and existed
-   * when it happened, with its first attempt's job. The events are claimed with SKIP LOCKED, so
-   * instances dispatching at once take different ones, and each event is fanned out exactly once.
-   * In no particular order: deliveries are concurrent anyway, and the outbox needs no index on
-   * time. Resolves to the number of events taken and of deliveries made.
+   * when it happened, with the job of its first attempt, one job per `perJob` deliveries. The
+   * events are claimed with SKIP LOCKED, so instances dispatching at once take different ones,
+   * and each event is fanned out exactly once. In no particular order: deliveries are concurrent
+   * anyway, and the outbox needs no index on time. Resolves to the number of events taken and of
+   * deliveries made.
    */
-  async dispatchEvents(limit: number): Promise<{ events: number; deliveries: number }> {
+  async dispatchEvents(
+    limit: number,
+    perJob: number,
+  ): Promise<{ events: number; deliveries: number }> {
     const row = await this.sql.one<{ events: number; deliveries: number }>(
       `WITH events AS (
          DELETE FROM webhook_events WHERE id IN (
@@ -211,10 +215,14 @@ export class WebhooksRepository {
            JOIN webhooks w ON w.user_id = e.user_id AND w.active AND w.created_at <= e.created_at
                           AND (e.type = ANY (w.events) OR '*' = ANY (w.events))
          RETURNING id),
-       scheduled AS (SELECT schedule_webhook_attempt(id, now()) FROM deliveries)
+       jobs AS (
+         SELECT schedule_webhook_attempts(array_agg(id), now()) FROM (
+           SELECT id, (row_number() OVER () - 1) / $2 AS job FROM deliveries) numbered
+          GROUP BY job)
        SELECT (SELECT count(*) FROM events)::int AS events,
-              (SELECT count(*) FROM scheduled)::int AS deliveries`,
-      [limit],
+              (SELECT count(*) FROM deliveries)::int AS deliveries,
+              (SELECT count(*) FROM jobs)::int AS jobs`,
+      [limit, perJob],
     );
     return row!;
   }

@@ -20,6 +20,18 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   the pg-boss queue `webhooks.deliver`, inserted by SQL (pg-boss supports raw inserts) in the
  *   same transaction; `claimed_until` keeps two workers from sending one attempt at once.
  */
+/** One attempt of a delivery as a job; migration 1764700000000 replaces it, its down restores this. */
+export const SCHEDULE_WEBHOOK_ATTEMPT = `
+      CREATE OR REPLACE FUNCTION schedule_webhook_attempt(delivery uuid, at timestamptz)
+        RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO pgboss.job (name, data, start_after, expire_in, retry_limit, retry_delay,
+                                retry_backoff)
+        VALUES ('webhooks.deliver', jsonb_build_object('deliveryId', delivery), at,
+                interval '1 minute', 5, 5, true);
+      END
+      $$`;
+
 /**
  * The event's deliveries: one per matching active webhook of the owner, each with its job. A
  * later change of the same object in the same transaction makes them again only when its event
@@ -148,16 +160,7 @@ export class Webhooks1764300000000 implements MigrationInterface {
     // One attempt of a delivery, as a job of the queue (pg-boss's documented raw insert; the
     // queue's settings are JobsService's CONSUMER_QUEUE). plpgsql: the pgboss schema is installed
     // after these migrations, and a plpgsql body is only resolved when it runs.
-    await db.query(`
-      CREATE FUNCTION schedule_webhook_attempt(delivery uuid, at timestamptz)
-        RETURNS void LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO pgboss.job (name, data, start_after, expire_in, retry_limit, retry_delay,
-                                retry_backoff)
-        VALUES ('webhooks.deliver', jsonb_build_object('deliveryId', delivery), at,
-                interval '1 minute', 5, 5, true);
-      END
-      $$`);
+    await db.query(SCHEDULE_WEBHOOK_ATTEMPT);
     await db.query(MAKE_EVENT);
     // record_change (migration 1764200000000) becomes: the event, then the numbered change.
     await db.query(`

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { MAKE_EVENT } from './1764300000000-Webhooks';
+import { MAKE_EVENT, SCHEDULE_WEBHOOK_ATTEMPT } from './1764300000000-Webhooks';
 
 /**
  * Issue 16: a change's webhook event is written to an outbox, `webhook_events`, in the change's
@@ -12,7 +12,12 @@ import { MAKE_EVENT } from './1764300000000-Webhooks';
  *
  * One event per object per transaction, as before: a later change of the object in the same
  * transaction rewrites its event only when the new one says more (created > deleted > restored >
- * completed > updated). `changes_entity_idx` served that lookup in the change log and goes.
+ * completed > updated). `changes_entity_idx` served that lookup in the change log, and
+ * `webhook_deliveries_entity_idx` the deletion of the replaced deliveries; both go.
+ *
+ * A job may carry several deliveries' attempts (`deliveryIds`): the dispatch makes one job per
+ * ten deliveries, where each delivery had a job of its own (a pg-boss row inserted, taken and
+ * completed per delivery). A retry stays one delivery's job.
  *
  * No foreign key to users: its check would lock the user's row for every event; the events of a
  * deleted user match no webhook (those cascade) and are dropped by the next dispatch.
@@ -31,6 +36,17 @@ export class WebhookOutbox1764700000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE INDEX webhook_events_entity_idx ON webhook_events (user_id, entity_id)`);
+    // A queue table: every row is deleted within a second of its insert, and the dispatch reads
+    // the heap from its start, dead rows too. Vacuumed after every 1,000 dead rows, not after 20%
+    // of a table that is always nearly empty (autovacuum's default, which would let it grow).
+    await db.query(`
+      ALTER TABLE webhook_events
+        SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`);
+    // A delivery is updated twice (its claim, its outcome): room on its page keeps those updates
+    // HOT (no new index entries).
+    await db.query(`ALTER TABLE webhook_deliveries SET (fillfactor = 80)`);
+    // Only the old merge deleted deliveries by their object.
+    await db.query(`DROP INDEX webhook_deliveries_entity_idx`);
     await db.query(`
       CREATE OR REPLACE FUNCTION make_event(
           p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
@@ -64,9 +80,26 @@ export class WebhookOutbox1764700000000 implements MigrationInterface {
       END
       $$`);
     await db.query(`DROP INDEX changes_entity_idx`);
+    // The queue's settings are JobsService's CONSUMER_QUEUE, as before.
+    await db.query(`
+      CREATE FUNCTION schedule_webhook_attempts(deliveries uuid[], at timestamptz)
+        RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO pgboss.job (name, data, start_after, expire_in, retry_limit, retry_delay,
+                                retry_backoff)
+        VALUES ('webhooks.deliver', jsonb_build_object('deliveryIds', to_jsonb(deliveries)), at,
+                interval '1 minute', 5, 5, true);
+      END
+      $$`);
+    await db.query(`
+      CREATE OR REPLACE FUNCTION schedule_webhook_attempt(delivery uuid, at timestamptz)
+        RETURNS void LANGUAGE sql AS $$ SELECT schedule_webhook_attempts(ARRAY[delivery], at) $$`);
   }
 
   async down(db: QueryRunner): Promise<void> {
+    // (Jobs queued with several deliveries are left to a build that reads them.)
+    await db.query(SCHEDULE_WEBHOOK_ATTEMPT);
+    await db.query(`DROP FUNCTION schedule_webhook_attempts(uuid[], timestamptz)`);
     await db.query(`CREATE INDEX changes_entity_idx ON changes (user_id, entity_id, seq)`);
     await db.query(MAKE_EVENT);
     // The events not yet fanned out get their deliveries, as the dispatcher would have made them.
@@ -82,5 +115,9 @@ export class WebhookOutbox1764700000000 implements MigrationInterface {
         RETURNING id)
       SELECT count(*) FROM (SELECT schedule_webhook_attempt(id, now()) FROM deliveries) scheduled`);
     await db.query(`DROP TABLE webhook_events`);
+    await db.query(`ALTER TABLE webhook_deliveries RESET (fillfactor)`);
+    await db.query(
+      `CREATE INDEX webhook_deliveries_entity_idx ON webhook_deliveries (user_id, entity_id)`,
+    );
   }
 }
