@@ -19,6 +19,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { once } from 'node:events';
 import { createServer as httpCreateServer } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -751,7 +752,7 @@ async function main() {
         undefined,
       );
       if (runs('create-webhook'))
-        await measureWebhook(api, writerToken, writes.create, measure, notes);
+        await measureWebhook(api, db, writerToken, writes.create, measure, notes);
       if (runs('deep-page')) {
         const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
         if (deep.missing)
@@ -819,19 +820,10 @@ async function main() {
  * this process that answers 204) against the same run with it inactive, in alternating rounds.
  * Delivery runs on the job queue, off the request path; the receiver counts what arrived.
  */
-async function measureWebhook(api, token, create, measure, notes) {
-  let received = 0;
-  const receiver = await new Promise((done) => {
-    const server = httpCreateServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        received++;
-        response.statusCode = 204;
-        response.end();
-      });
-    }).listen(0, '127.0.0.1', () => done(server));
-  });
-  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+async function measureWebhook(api, db, token, create, measure, notes) {
+  const receiver = await startReceiver();
+  const vacuum = await autovacuumStandIn(db);
+  const url = `${receiver.base}/hook`;
   const call = (method, path, body) =>
     fetch(api.base + path, {
       method,
@@ -847,10 +839,12 @@ async function measureWebhook(api, token, create, measure, notes) {
   try {
     const inactive = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: false });
+      await vacuum();
       off.push(await measure(api, 'create, webhook inactive', undefined, create, 'no baseline'));
     };
     const active = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
+      await vacuum();
       on.push(await measure(api, 'create, 1 webhook', undefined, create, 'no baseline'));
     };
     // Each round measures both, each going first in half of the rounds: create slows down as
@@ -861,7 +855,11 @@ async function measureWebhook(api, token, create, measure, notes) {
     }
     // Let the queue catch up, then see what arrived.
     const created = on.reduce((sum, result) => sum + result.requests, 0);
-    for (let waited = 0; received < created && waited < 120_000; waited += 500) await sleep(500);
+    let received = await receiver.count();
+    for (let waited = 0; received < created && waited < 120_000; waited += 500) {
+      await sleep(500);
+      received = await receiver.count();
+    }
     const ratios = on.map((result, round) => (100 * result.rps) / off[round].rps);
     const ratio = median(ratios);
     notes.push(
@@ -872,8 +870,51 @@ async function measureWebhook(api, token, create, measure, notes) {
     );
   } finally {
     await call('DELETE', `/api/me/webhooks/${id}`);
-    receiver.close();
+    receiver.child.kill();
   }
+}
+
+/**
+ * What autovacuum would have done to the webhook path's queue tables before a round, where the
+ * server runs without it (this machine's, conf.d/90-ci.conf): their deleted and updated rows
+ * would otherwise pile up round after round (the outbox's dispatch reads its heap from the start),
+ * slowing each active round more than the last. A no-op where autovacuum runs.
+ */
+async function autovacuumStandIn(db) {
+  const { rows } = await db.query('SHOW autovacuum');
+  if (rows[0].autovacuum === 'on') return async () => {};
+  return async () => {
+    await db.query('VACUUM webhook_events, webhook_deliveries, pgboss.job');
+  };
+}
+
+/**
+ * The webhook receiver, in a process of its own: in this one it would share the load generator's
+ * event loop, and each delivery it took would hold back the creates being measured. It answers
+ * 204 to every POST, and GET /count with how many it had.
+ */
+async function startReceiver() {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `let n = 0;
+       require('node:http').createServer((request, response) => {
+         request.resume();
+         request.on('end', () => {
+           if (request.method === 'GET') return response.end(String(n));
+           n++;
+           response.statusCode = 204;
+           response.end();
+         });
+       }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [port] = await once(child.stdout, 'data');
+  const base = `http://127.0.0.1:${String(port).trim()}`;
+  const count = async () => Number(await (await fetch(`${base}/count`)).text());
+  return { base, child, count };
 }
 
 /** 16 logins at once (argon2id each) while one connection measures /health/live. */
