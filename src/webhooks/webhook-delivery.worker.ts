@@ -32,10 +32,11 @@ type AttemptJob = { deliveryIds: string[] } | { deliveryId: string };
  * (migrations 1764300000000, 1764700000000); every instance drains the outbox into deliveries,
  * with jobs of their first attempts (ten deliveries a job). Each attempt is in a job of the
  * `webhooks.deliver` queue, made by that dispatch or in the transaction of the failed attempt
- * before it, and taken by a worker of whichever instance is free. The worker claims the attempt (so two
- * workers never send it at once), sends it, and records the outcome: succeeded; or retried
- * after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8 attempts or
- * on a target the rules refuse, failed, the webhook made inactive. Requests never wait for it.
+ * before it, and taken by a worker of whichever instance is free. The worker claims the attempt
+ * (so two workers never send it at once), sends it, and records the outcome: succeeded; or
+ * retried after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8
+ * attempts or on a target the rules refuse, failed, the webhook made inactive. Requests never
+ * wait for it.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnModuleInit {

@@ -221,6 +221,7 @@ export class WebhooksRepository {
           GROUP BY job)
        SELECT (SELECT count(*) FROM events)::int AS events,
               (SELECT count(*) FROM deliveries)::int AS deliveries,
+              -- (a SELECT in WITH runs only when read: counting the jobs makes them)
               (SELECT count(*) FROM jobs)::int AS jobs`,
       [limit, perJob],
     );
