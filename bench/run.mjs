@@ -290,8 +290,9 @@ async function driveWrk({ base, path, paths, method = 'GET', token, body, durati
   };
   const result = {
     rps: Number(line(/Requests\/sec:\s+([\d.]+)/) ?? NaN),
-    p50: ms(/^\s+50%\s+(\S+)$/m),
-    p99: ms(/^\s+99%\s+(\S+)$/m),
+    // (a figure in seconds has a trailing space: "99%    1.10s ")
+    p50: ms(/^\s+50%\s+(\S+)\s*$/m),
+    p99: ms(/^\s+99%\s+(\S+)\s*$/m),
     requests: Number(line(/(\d+) requests in/) ?? 0),
   };
   const error =
