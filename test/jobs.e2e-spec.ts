@@ -83,6 +83,7 @@ describe('Background jobs on one instance', () => {
       { name: 'stats.fold', cron: '7 * * * *', timezone: 'UTC' },
       { name: 'test.count', cron: '0 3 * * *', timezone: 'UTC' },
       { name: 'trash.purge', cron: '*/10 * * * *', timezone: 'UTC' },
+      { name: 'webhook-deliveries.purge', cron: '15 * * * *', timezone: 'UTC' },
     ]);
   });
 

@@ -6,6 +6,7 @@ import { describeIsolation, type NamedRoute } from './support/isolation';
 import { allPages, cursorOf, expectEmptyList, tamperedMac } from './support/paging';
 import { type Body, expectFieldError, MISSING_ID } from './support/task-model';
 import { useTestApp } from './support/test-app';
+import { runJob } from './support/jobs';
 import { startReceiver, type WebhookReceiver } from './support/webhook-receiver';
 import {
   createWebhook,
@@ -436,6 +437,34 @@ describe('Webhook routes: /api/{user_id}/webhooks', () => {
       const user = await registerUser(t);
       const webhook = await create(user);
       await expectEmptyList(t, user.auth, `/api/me/webhooks/${webhook.id}/deliveries`);
+    });
+
+    it('webhook-deliveries.purge deletes finished deliveries older than 30 days; pending ones and newer ones stay', async () => {
+      const user = await registerUser(t);
+      const webhook = await create(user);
+      const deliveries = [
+        ['succeeded', '31 days', true],
+        ['failed', '31 days', true],
+        ['pending', '31 days', false],
+        ['succeeded', '29 days', false],
+        ['failed', '1 hour', false],
+      ] as const;
+      const made = [];
+      for (const [status, age] of deliveries) {
+        // A pending one waits for a retry a day away: no worker takes it during the test.
+        const [row] = await t.sql<{ id: string }>(
+          `INSERT INTO webhook_deliveries (webhook_id, user_id, event_id, type, payload, status,
+                                           attempts, created_at, next_attempt_at)
+           VALUES ($1, $2, gen_random_uuid(), 'webhook.test', '{}', $3, 1, now() - $4::interval,
+                   CASE WHEN $3 = 'pending' THEN now() + interval '1 day' END)
+           RETURNING id`,
+          [webhook.id, user.id, status, age],
+        );
+        made.push(row.id);
+      }
+      await runJob(t, 'webhook-deliveries.purge');
+      const kept = (await deliveriesOf(t, user, webhook.id)).map((delivery) => delivery.id);
+      expect(sorted(kept)).toEqual(sorted(made.filter((_, i) => !deliveries[i][2])));
     });
 
     describe('paging', () => {

@@ -24,6 +24,12 @@ const DISPATCH_BATCH = 200;
 /** First attempts per job: sent side by side, and one pg-boss job rather than ten. */
 const DELIVERIES_PER_JOB = 10;
 
+/**
+ * How long a finished delivery (succeeded or failed) stays in its webhook's history: the
+ * `webhook-deliveries.purge` job deletes older ones, hourly, so the table does not grow forever.
+ */
+export const DELIVERY_RETENTION_DAYS = 30;
+
 /** A job's data: the deliveries it attempts (`deliveryId`: one, from a build before the outbox). */
 type AttemptJob = { deliveryIds: string[] } | { deliveryId: string };
 
@@ -51,6 +57,9 @@ export class WebhookDeliveryWorker implements OnModuleInit {
 
   onModuleInit() {
     this.jobs.repeat('webhooks.dispatch', DISPATCH_EVERY_MS, () => this.dispatch());
+    this.jobs.define('webhook-deliveries.purge', '15 * * * *', () =>
+      this.webhooks.purgeFinished(DELIVERY_RETENTION_DAYS * 24 * 3600),
+    );
     this.jobs.consume(WEBHOOK_DELIVERY_QUEUE, (batch) =>
       this.attempt(
         (batch as AttemptJob[]).flatMap((job) =>

@@ -91,6 +91,9 @@ const WITHOUT_WAITING_FOR_DISK = `(SELECT set_config('synchronous_commit', 'off'
 /** How long a worker holds an attempt it claimed: the send's 10 s, and a margin. */
 const CLAIM_SECONDS = 30;
 
+/** Deliveries the purge deletes per statement. */
+const PURGE_BATCH = 5000;
+
 /** Every query of webhooks and their deliveries; the owner's are filtered by the owner. */
 @Injectable()
 export class WebhooksRepository {
@@ -311,6 +314,33 @@ export class WebhooksRepository {
         [webhookIds],
       );
     });
+  }
+
+  /**
+   * Deletes the deliveries finished (succeeded or failed) that were made more than
+   * `retentionSeconds` ago, in batches; a pending one stays whatever its age. Webhook by webhook,
+   * along `webhook_deliveries_webhook_idx` (webhook_id, created_at): no index on time alone for
+   * every delivery to keep up for the sake of an hourly job.
+   */
+  async purgeFinished(retentionSeconds: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const row = await this.sql.one<{ n: number }>(
+        `WITH gone AS (
+           DELETE FROM webhook_deliveries WHERE id IN (
+             SELECT old.id FROM webhooks w CROSS JOIN LATERAL (
+               SELECT d.id FROM webhook_deliveries d
+                WHERE d.webhook_id = w.id AND d.status <> 'pending'
+                  AND d.created_at < now() - make_interval(secs => $1)
+                LIMIT $2) old
+             LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM gone`,
+        [retentionSeconds, PURGE_BATCH],
+      );
+      total += row!.n;
+      if (row!.n < PURGE_BATCH) return total;
+    }
   }
 
   /** A failed attempt with attempts left: the next one's time, and its job, in one transaction. */

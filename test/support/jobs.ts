@@ -2,7 +2,7 @@ import { JobsService } from '../../src/jobs/jobs.service';
 import type { TestApp } from './test-app';
 
 /** The background jobs of issue 15 (pg-boss), by their queue names. */
-export type JobName = 'trash.purge' | 'changes.purge' | 'stats.fold';
+export type JobName = 'trash.purge' | 'changes.purge' | 'stats.fold' | 'webhook-deliveries.purge';
 
 /**
  * Runs a background job at once, on this app, and waits for it: the job runner's own entry point,
