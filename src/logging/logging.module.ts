@@ -37,7 +37,7 @@ export const REDACTED_PATHS = [
   'token',
 ];
 
-const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
 /**
  * Structured JSON logs (pino): one line per request (method, route, status, duration, user id,
@@ -54,16 +54,23 @@ const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 export class LoggingModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(ROOT_LOGGER) private readonly logger: PinoLogger,
+    @Inject(REQUEST_LOGGER) private readonly logger: PinoLogger,
   ) {}
 
   static forRoot(config: AppConfig, options: LoggingOptions = {}): DynamicModule {
     const destination = options.destination ?? prettyStream(config) ?? stdout();
-    const root = pino(rootLoggerOptions(config, options.level), destination);
+    const level = options.level ?? config.logLevel;
+    const root = pino(
+      { ...lineOptions(level), redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+      destination,
+    );
+    // The request line is built from fields that hold no secret (requestLine): pino's redaction,
+    // which walks every path of REDACTED_PATHS through each line, was 3% of GET one's CPU.
+    const requests = pino(lineOptions(level), destination);
     return {
       module: LoggingModule,
       providers: [
-        { provide: ROOT_LOGGER, useValue: root },
+        { provide: REQUEST_LOGGER, useValue: requests },
         { provide: NestPinoLogger, useValue: new NestPinoLogger(root) },
       ],
       exports: [NestPinoLogger],
@@ -87,16 +94,12 @@ export class LoggingModule implements OnModuleInit {
   }
 }
 
-function rootLoggerOptions(config: AppConfig, level?: LevelWithSilent): LoggerOptions {
-  return {
-    level: level ?? config.logLevel,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: undefined,
-    timestamp: pino.stdTimeFunctions.isoTime,
-  };
+/** Every line's shape: JSON, no pid or hostname, an ISO time. */
+function lineOptions(level: string): LoggerOptions {
+  return { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
 }
 
-/** The one line logged per request. */
+/** The one line logged per request: no header, no body, the path without its query. */
 function requestLine(request: FastifyRequest, reply?: FastifyReply) {
   return {
     request_id: request.id,
