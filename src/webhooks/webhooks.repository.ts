@@ -325,21 +325,18 @@ export class WebhooksRepository {
   async purgeFinished(retentionSeconds: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const row = await this.sql.one<{ n: number }>(
-        `WITH gone AS (
-           DELETE FROM webhook_deliveries WHERE id IN (
-             SELECT old.id FROM webhooks w CROSS JOIN LATERAL (
-               SELECT d.id FROM webhook_deliveries d
-                WHERE d.webhook_id = w.id AND d.status <> 'pending'
-                  AND d.created_at < now() - make_interval(secs => $1)
-                LIMIT $2) old
-             LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM gone`,
+      const deleted = await this.sql.execute(
+        `DELETE FROM webhook_deliveries WHERE id IN (
+           SELECT old.id FROM webhooks w CROSS JOIN LATERAL (
+             SELECT d.id FROM webhook_deliveries d
+              WHERE d.webhook_id = w.id AND d.status <> 'pending'
+                AND d.created_at < now() - make_interval(secs => $1)
+              LIMIT $2) old
+           LIMIT $2)`,
         [retentionSeconds, PURGE_BATCH],
       );
-      total += row!.n;
-      if (row!.n < PURGE_BATCH) return total;
+      total += deleted;
+      if (deleted < PURGE_BATCH) return total;
     }
   }
 
