@@ -753,7 +753,9 @@ async function main() {
         undefined,
       );
       if (runs('create-webhook'))
-        await measureWebhook(api, db, writerToken, writes.create, measure, notes);
+        await measureWebhook(api, db, writerToken, writes.create, measure, notes, async (name) => {
+          if (PROFILE) profiles.push(await writeProfile(api, name, profileDir));
+        });
       if (runs('deep-page')) {
         const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
         if (deep.missing)
@@ -821,7 +823,7 @@ async function main() {
  * this process that answers 204) against the same run with it inactive, in alternating rounds.
  * Delivery runs on the job queue, off the request path; the receiver counts what arrived.
  */
-async function measureWebhook(api, db, token, create, measure, notes) {
+async function measureWebhook(api, db, token, create, measure, notes, profile) {
   const receiver = await startReceiver();
   const vacuum = await autovacuumStandIn(db);
   const url = `${receiver.base}/hook`;
@@ -837,16 +839,33 @@ async function measureWebhook(api, db, token, create, measure, notes) {
   const { id } = await made.json();
   const off = [];
   const on = [];
+  const cpu = cpuAccount({ api: api.pid, receiver: receiver.child.pid });
+  const offCpu = cpu.totals();
+  const onCpu = cpu.totals();
   try {
     const inactive = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: false });
       await vacuum();
+      const tasks = await countTasks(db);
+      await profile('discard');
+      const before = cpu.sample();
       off.push(await measure(api, 'create, webhook inactive', undefined, create, 'no baseline'));
+      cpu.add(offCpu, before, (await countTasks(db)) - tasks);
+      await profile(`create, webhook inactive (${off.at(-1).requests} measured)`);
     };
     const active = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
       await vacuum();
+      const tasks = await countTasks(db);
+      const delivered = await receiver.count();
+      const before = cpu.sample();
       on.push(await measure(api, 'create, 1 webhook', undefined, create, 'no baseline'));
+      // The deliveries still queued when the round ends are its cost too: its CPU runs until
+      // the receiver has them all.
+      const creates = (await countTasks(db)) - tasks;
+      await receiver.drain(delivered + creates);
+      cpu.add(onCpu, before, creates);
+      await profile(`create, 1 webhook (${on.at(-1).requests} measured)`);
     };
     // Each round measures both, each going first in half of the rounds: create slows down as
     // the writer's rows grow, which would otherwise count against whichever always runs second.
@@ -866,8 +885,24 @@ async function measureWebhook(api, db, token, create, measure, notes) {
     notes.push(
       `Webhooks: create with one active webhook subscribed ran at ${ratio.toFixed(0)}% of the same create with it inactive (median over the rounds of each round's ratio: ${ratios.map((r) => r.toFixed(0)).join(', ')}%; ${on.map((r) => r.rps.toFixed(0)).join('/')} vs ${off.map((r) => r.rps.toFixed(0)).join('/')} req/s); the receiver had ${received} deliveries for the ${created} measured creates of the active rounds (their warm-ups make more) when the bench went on.`,
     );
+    await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
+    await profile('discard');
+    const alone = await measureDeliveryAlone(db, id, receiver, cpu);
+    await profile(`delivery alone (${alone.events} events)`);
+    notes.push(
+      `Webhooks, the delivery side alone: ${alone.events} events put straight into the outbox, CPU per event until the receiver had them all, in µs: ${alone.perEvent} (${alone.seconds.toFixed(1)} s).`,
+    );
+    log(`delivery alone, CPU µs/event: ${alone.perEvent}`);
+    const usOn = cpu.perCreate(onCpu);
+    const usOff = cpu.perCreate(offCpu);
+    const perProcess = Object.keys(usOn)
+      .map((name) => `${name} ${usOn[name].toFixed(0)} vs ${usOff[name].toFixed(0)}`)
+      .join(', ');
+    notes.push(
+      `Webhooks: CPU per create, active vs inactive, in µs (the active rounds' until the receiver had their deliveries): ${perProcess}.`,
+    );
     log(
-      `create with one webhook: ${ratio.toFixed(0)}% of create without; ${received}/${created} delivered`,
+      `create with one webhook: ${ratio.toFixed(0)}% of create without; ${received}/${created} delivered; CPU µs/create ${perProcess}`,
     );
   } finally {
     await call('DELETE', `/api/me/webhooks/${id}`);
@@ -886,6 +921,98 @@ async function autovacuumStandIn(db) {
   if (rows[0].autovacuum === 'on') return async () => {};
   return async () => {
     await db.query('VACUUM webhook_events, webhook_deliveries, pgboss.job');
+  };
+}
+
+/** Events the delivery-alone measurement puts into the outbox. */
+const OUTBOX_EVENTS = 5000;
+
+/**
+ * The delivery side's cost without the creates around it, whose own CPU varies more from round
+ * to round than the webhook adds: OUTBOX_EVENTS events of a real task's body inserted straight
+ * into the outbox (as the creates' transactions would), then the CPU each process spent until the
+ * receiver had them all, per event. The insert itself is in PostgreSQL's share (a few µs each).
+ */
+async function measureDeliveryAlone(db, webhookId, receiver, cpu) {
+  const { rows } = await db.query(
+    `SELECT w.user_id, jsonb_build_object('type', 'task.created', 'timestamp', api_time(now()),
+            'data', task_json(t)) AS payload
+       FROM webhooks w JOIN task_rows t ON t.user_id = w.user_id WHERE w.id = $1 LIMIT 1`,
+    [webhookId],
+  );
+  const had = await receiver.count();
+  const totals = cpu.totals();
+  const before = cpu.sample();
+  const started = Date.now();
+  await db.query(
+    `INSERT INTO webhook_events (user_id, entity_id, type, payload)
+     SELECT $1, gen_random_uuid(), 'task.created', $2 FROM generate_series(1, $3)`,
+    [rows[0].user_id, rows[0].payload, OUTBOX_EVENTS],
+  );
+  await receiver.drain(had + OUTBOX_EVENTS);
+  const seconds = (Date.now() - started) / 1000;
+  cpu.add(totals, before, OUTBOX_EVENTS);
+  // (The bench itself only polls the receiver here.)
+  const perEvent = Object.entries(cpu.perCreate(totals))
+    .filter(([name]) => name !== 'bench')
+    .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+    .join(', ');
+  return { events: OUTBOX_EVENTS, perEvent, seconds };
+}
+
+const countTasks = async (db) =>
+  Number((await db.query('SELECT count(*)::int AS n FROM tasks')).rows[0].n);
+
+/**
+ * CPU time per create of each process that does the webhook path's work: the API, the receiver,
+ * and the PostgreSQL server (all its processes, summed: the API's pooled backends do the SQL).
+ * Where a round's extra CPU goes, which req/s alone cannot tell on a shared 2-core machine.
+ */
+function cpuAccount(pids) {
+  /** Each PostgreSQL process's CPU seconds, by pid. */
+  const postgres = () => {
+    const seconds = new Map();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres')
+          seconds.set(entry, cpuSeconds(entry));
+      } catch {
+        // (a process that exited between the listing and the read)
+      }
+    }
+    return seconds;
+  };
+  const sample = () => ({
+    ...Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])),
+    postgres: postgres(),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  /** What each process used between two samples; a backend that exited in between is lost. */
+  const used = (before, after) => ({
+    ...Object.fromEntries(
+      Object.keys(after)
+        .filter((name) => name !== 'postgres')
+        .map((name) => [name, after[name] - before[name]]),
+    ),
+    postgres: [...after.postgres].reduce(
+      (sum, [pid, seconds]) => sum + seconds - (before.postgres.get(pid) ?? 0),
+      0,
+    ),
+  });
+  return {
+    sample,
+    totals: () => ({ creates: 0, seconds: {} }),
+    add(totals, before, creates) {
+      totals.creates += creates;
+      for (const [name, seconds] of Object.entries(used(before, sample())))
+        totals.seconds[name] = (totals.seconds[name] ?? 0) + seconds;
+    },
+    /** µs of CPU per create (or event), by process. */
+    perCreate: (totals) =>
+      Object.fromEntries(
+        Object.entries(totals.seconds).map(([name, s]) => [name, (1e6 * s) / totals.creates]),
+      ),
   };
 }
 
@@ -915,7 +1042,11 @@ async function startReceiver() {
   const [port] = await once(child.stdout, 'data');
   const base = `http://127.0.0.1:${String(port).trim()}`;
   const count = async () => Number(await (await fetch(`${base}/count`)).text());
-  return { base, child, count };
+  /** Resolves once the receiver has had `total` deliveries, or after 120 s. */
+  const drain = async (total) => {
+    for (let waited = 0; (await count()) < total && waited < 120_000; waited += 50) await sleep(50);
+  };
+  return { base, child, count, drain };
 }
 
 /** 16 logins at once (argon2id each) while one connection measures /health/live. */
