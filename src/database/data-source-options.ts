@@ -15,6 +15,7 @@ import { ApiTokens1764400000000 } from './migrations/1764400000000-ApiTokens';
 import { ExternalIdentities1764500000000 } from './migrations/1764500000000-ExternalIdentities';
 import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtScale';
 import { WebhookOutbox1764700000000 } from './migrations/1764700000000-WebhookOutbox';
+import { CheaperWebhookEvents1764800000000 } from './migrations/1764800000000-CheaperWebhookEvents';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   ExternalIdentities1764500000000,
   AdminAtScale1764600000000,
   WebhookOutbox1764700000000,
+  CheaperWebhookEvents1764800000000,
 ];
 
 export interface DatabaseSettings {

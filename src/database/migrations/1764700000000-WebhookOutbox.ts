@@ -22,32 +22,8 @@ import { MAKE_EVENT, SCHEDULE_WEBHOOK_ATTEMPT } from './1764300000000-Webhooks';
  * No foreign key to users: its check would lock the user's row for every event; the events of a
  * deleted user match no webhook (those cascade) and are dropped by the next dispatch.
  */
-export class WebhookOutbox1764700000000 implements MigrationInterface {
-  name = 'WebhookOutbox1764700000000';
-
-  async up(db: QueryRunner): Promise<void> {
-    await db.query(`
-      CREATE TABLE webhook_events (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        user_id uuid NOT NULL,
-        entity_id uuid NOT NULL,
-        type text NOT NULL,
-        payload jsonb NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    await db.query(`CREATE INDEX webhook_events_entity_idx ON webhook_events (user_id, entity_id)`);
-    // A queue table: every row is deleted within a second of its insert, and the dispatch reads
-    // the heap from its start, dead rows too. Vacuumed after every 1,000 dead rows, not after 20%
-    // of a table that is always nearly empty (autovacuum's default, which would let it grow).
-    await db.query(`
-      ALTER TABLE webhook_events
-        SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`);
-    // A delivery is updated twice (its claim, its outcome): room on its page keeps those updates
-    // HOT (no new index entries).
-    await db.query(`ALTER TABLE webhook_deliveries SET (fillfactor = 80)`);
-    // Only the old merge deleted deliveries by their object.
-    await db.query(`DROP INDEX webhook_deliveries_entity_idx`);
-    await db.query(`
+/** This migration's make_event (events to the outbox); migration 1764800000000's down restores it. */
+export const OUTBOX_MAKE_EVENT = `
       CREATE OR REPLACE FUNCTION make_event(
           p_user uuid, p_entity text, p_entity_id uuid, p_op text, p_event text)
         RETURNS void LANGUAGE plpgsql AS $$
@@ -78,7 +54,34 @@ export class WebhookOutbox1764700000000 implements MigrationInterface {
           UPDATE webhook_events SET type = p_event, payload = data WHERE id = earlier.id;
         END IF;
       END
-      $$`);
+      $$`;
+
+export class WebhookOutbox1764700000000 implements MigrationInterface {
+  name = 'WebhookOutbox1764700000000';
+
+  async up(db: QueryRunner): Promise<void> {
+    await db.query(`
+      CREATE TABLE webhook_events (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        user_id uuid NOT NULL,
+        entity_id uuid NOT NULL,
+        type text NOT NULL,
+        payload jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await db.query(`CREATE INDEX webhook_events_entity_idx ON webhook_events (user_id, entity_id)`);
+    // A queue table: every row is deleted within a second of its insert, and the dispatch reads
+    // the heap from its start, dead rows too. Vacuumed after every 1,000 dead rows, not after 20%
+    // of a table that is always nearly empty (autovacuum's default, which would let it grow).
+    await db.query(`
+      ALTER TABLE webhook_events
+        SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000)`);
+    // A delivery is updated twice (its claim, its outcome): room on its page keeps those updates
+    // HOT (no new index entries).
+    await db.query(`ALTER TABLE webhook_deliveries SET (fillfactor = 80)`);
+    // Only the old merge deleted deliveries by their object.
+    await db.query(`DROP INDEX webhook_deliveries_entity_idx`);
+    await db.query(OUTBOX_MAKE_EVENT);
     await db.query(`DROP INDEX changes_entity_idx`);
     // The queue's settings are JobsService's CONSUMER_QUEUE, as before.
     await db.query(`
