@@ -119,7 +119,7 @@ export class WebhookDeliveryWorker implements OnModuleInit {
         attempt.url,
         this.secrets.open(attempt.secret),
         attempt.eventId,
-        JSON.stringify(attempt.payload),
+        attempt.body,
         targetRules(this.config),
       );
     } catch (error) {

@@ -31,7 +31,8 @@ export interface ClaimedAttempt {
   id: string;
   webhookId: string;
   eventId: string;
-  payload: unknown;
+  /** The body as sent: the stored JSON's text, never parsed here (jsonb's own spacing). */
+  body: string;
   attempts: number;
   url: string;
   secret: Buffer;
@@ -81,10 +82,11 @@ const NEWEST_FIRST: SortSpec = {
 };
 
 /**
- * A delivery's bookkeeping (its claim, its outcome) commits without waiting for the WAL to reach
- * the disk (synchronous_commit off for that statement's transaction): lost to a crash, it only
- * makes an attempt be sent again, which at-least-once delivery allows, and the requests' own
- * commits no longer queue behind these flushes. A FROM item, so the statement sets it itself.
+ * A delivery's bookkeeping (its fan-out, its claim, its outcome) commits without waiting for the
+ * WAL to reach the disk (synchronous_commit off for that statement's transaction): lost to a
+ * crash, it only makes an attempt be sent again, which at-least-once delivery allows, and the
+ * requests' own commits no longer queue behind these flushes. A FROM item, so the statement sets
+ * it itself.
  */
 const WITHOUT_WAITING_FOR_DISK = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
 
@@ -200,6 +202,11 @@ export class WebhooksRepository {
    * and each event is fanned out exactly once. In no particular order: deliveries are concurrent
    * anyway, and the outbox needs no index on time. Resolves to the number of events taken and of
    * deliveries made.
+   *
+   * Its commit does not wait for the disk either: lost to a crash, it takes its deliveries and
+   * jobs with it and leaves its events in the outbox (their own commits were durable), to be
+   * fanned out again, so an attempt already sent is sent again with the same `webhook-id`,
+   * which at-least-once delivery allows. The creates' commits no longer wait behind its flush.
    */
   async dispatchEvents(
     limit: number,
@@ -225,7 +232,8 @@ export class WebhooksRepository {
        SELECT (SELECT count(*) FROM events)::int AS events,
               (SELECT count(*) FROM deliveries)::int AS deliveries,
               -- (a SELECT in WITH runs only when read: counting the jobs makes them)
-              (SELECT count(*) FROM jobs)::int AS jobs`,
+              (SELECT count(*) FROM jobs)::int AS jobs
+         FROM ${WITHOUT_WAITING_FOR_DISK}`,
       [limit, perJob],
     );
     return row!;
@@ -261,7 +269,8 @@ export class WebhooksRepository {
         WHERE d.id = ANY ($1::uuid[]) AND w.id = d.webhook_id AND d.status = 'pending'
           AND d.next_attempt_at <= now() + interval '1 second'
           AND (d.claimed_until IS NULL OR d.claimed_until < now())
-        RETURNING d.id, d.webhook_id, d.event_id, d.payload, d.attempts, w.url, w.secret, w.active`,
+        RETURNING d.id, d.webhook_id, d.event_id, d.payload::text AS body, d.attempts, w.url, w.secret,
+                  w.active`,
       [deliveryIds, CLAIM_SECONDS],
     );
     const inactive = rows.filter((row) => !row.active);
@@ -279,7 +288,7 @@ export class WebhooksRepository {
         id: row.id as string,
         webhookId: row.webhook_id as string,
         eventId: row.event_id as string,
-        payload: row.payload,
+        body: row.body as string,
         attempts: row.attempts as number,
         url: row.url as string,
         secret: row.secret as Buffer,
