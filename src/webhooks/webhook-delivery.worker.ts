@@ -82,7 +82,9 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   /** One attempt of each delivery: claimed together, sent side by side, recorded together. */
   async attempt(deliveryIds: string[]): Promise<void> {
     const claimed = await this.webhooks.claim(deliveryIds);
-    const results = await Promise.all(claimed.map((attempt) => this.send(attempt)));
+    // Each webhook's secret decrypted once for the batch, not once per delivery.
+    const secrets = new Map<string, string>();
+    const results = await Promise.all(claimed.map((attempt) => this.send(attempt, secrets)));
     const done: FinalOutcome[] = [];
     const failed: FinalOutcome[] = [];
     const webhooksFailed: string[] = [];
@@ -113,11 +115,17 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   }
 
   /** The POST; an unexpected error is a failed attempt like any other (retried), not the batch's. */
-  private async send(attempt: ClaimedAttempt): Promise<AttemptResult> {
+  private async send(
+    attempt: ClaimedAttempt,
+    secrets: Map<string, string>,
+  ): Promise<AttemptResult> {
     try {
+      let secret = secrets.get(attempt.webhookId);
+      if (secret === undefined)
+        secrets.set(attempt.webhookId, (secret = this.secrets.open(attempt.secret)));
       return await sendDelivery(
         attempt.url,
-        this.secrets.open(attempt.secret),
+        secret,
         attempt.eventId,
         attempt.body,
         targetRules(this.config),
