@@ -4,8 +4,8 @@ import { OUTBOX_MAKE_EVENT } from './1764700000000-WebhookOutbox';
 /**
  * Issue 16: make_event does less inside the writer's transaction, where a user's writes queue on
  * their list's lock until the commit, so each of its statements is paid once per write in a row.
- * Measured on this machine (5,000 calls in one transaction), a created task's event went from
- * about 90-150 µs to about 70 µs.
+ * Measured on this machine (5,000 created tasks' events in one transaction, the outbox vacuumed
+ * before each run): about 250 µs each before, about 70 µs now.
  *
  * - A created event looks for no earlier event of its object in the transaction: an object is
  *   created once, before any other change of it, and "created" says most anyway.
