@@ -875,11 +875,8 @@ async function measureWebhook(api, db, token, create, measure, notes, profile) {
     }
     // Let the queue catch up, then see what arrived.
     const created = on.reduce((sum, result) => sum + result.requests, 0);
-    let received = await receiver.count();
-    for (let waited = 0; received < created && waited < 120_000; waited += 500) {
-      await sleep(500);
-      received = await receiver.count();
-    }
+    await receiver.drain(created);
+    const received = await receiver.count();
     const ratios = on.map((result, round) => (100 * result.rps) / off[round].rps);
     const ratio = median(ratios);
     notes.push(
