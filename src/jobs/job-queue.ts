@@ -112,6 +112,10 @@ const CRON_QUEUE = '__pgboss__send-it';
  */
 export async function createQueue(sql: Sql, queue: PgBoss.Queue): Promise<void> {
   await sql.transaction(async (tx) => {
+    // Start-up DDL, not a request: DATABASE_STATEMENT_TIMEOUT (which may be 300 ms) would cut it
+    // off on a loaded server, and the app would fail to start (seen in CI).
+    await tx.execute('SET LOCAL statement_timeout = 0');
+    await tx.execute('SET LOCAL idle_in_transaction_session_timeout = 0');
     await tx.execute('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK]);
     const boss = new PgBoss({
       db: { executeSql: async (text, values) => ({ rows: await tx.rows(text, values) }) },
