@@ -113,9 +113,12 @@ const CRON_QUEUE = '__pgboss__send-it';
 export async function createQueue(sql: Sql, queue: PgBoss.Queue): Promise<void> {
   await sql.transaction(async (tx) => {
     // Start-up DDL, not a request: DATABASE_STATEMENT_TIMEOUT (which may be 300 ms) would cut it
-    // off on a loaded server, and the app would fail to start (seen in CI).
-    await tx.execute('SET LOCAL statement_timeout = 0');
-    await tx.execute('SET LOCAL idle_in_transaction_session_timeout = 0');
+    // off on a loaded server and the app would fail to start (seen in CI). Lifted for this
+    // transaction only, in one round trip; node-postgres's query_timeout backstop still holds.
+    await tx.execute(
+      `SELECT set_config('statement_timeout', '0', true),
+              set_config('idle_in_transaction_session_timeout', '0', true)`,
+    );
     await tx.execute('SELECT pg_advisory_xact_lock($1)', [QUEUE_LOCK]);
     const boss = new PgBoss({
       db: { executeSql: async (text, values) => ({ rows: await tx.rows(text, values) }) },
