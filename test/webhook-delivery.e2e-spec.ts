@@ -759,11 +759,14 @@ describe('Webhook delivery', () => {
   describe('a process killed (SIGKILL) right after committed changes', () => {
     beforeAll(() => ensureBuilt());
 
-    it('delivers them after a restart', async () => {
+    it('delivers them after a restart, the attempt it had in flight included', async () => {
       const database = await createTestDatabase();
       let restarted = false;
-      // Before the kill, any attempt that gets through fails (and must be retried).
-      const to = await startReceiver(() => (restarted ? 200 : 503));
+      // Before the kill, the first attempt to get through is held unanswered (in flight, claimed,
+      // when the process dies: only its claim lapsing frees it) and any other fails (retried).
+      const to = await startReceiver((_request, index) =>
+        restarted ? 200 : index === 0 ? 'hang' : 503,
+      );
       const env = {
         NODE_ENV: 'production',
         JWT_SECRET: TEST_JWT_SECRET,
@@ -797,6 +800,7 @@ describe('Webhook delivery', () => {
           expect(created.status).toBe(201);
           ids.push(created.body.id);
         }
+        await to.waitFor(1, 15_000);
         first.child.kill('SIGKILL');
         expect(await first.exited).toBe('SIGKILL');
         restarted = true;

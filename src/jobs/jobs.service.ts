@@ -44,8 +44,6 @@ interface Consumer {
   name: string;
   handle: (data: unknown[]) => Promise<void>;
   registered?: Promise<void>;
-  /** This instance's workers of the queue, once registered. */
-  workerIds: string[];
 }
 
 /** Work each instance repeats by itself (see `repeat`). */
@@ -53,6 +51,7 @@ interface Repeated {
   name: string;
   everyMs: number;
   run: () => Promise<boolean>;
+  drain?: () => Promise<void>;
   /** The loop, once started; resolves when it has stopped. */
   running?: Promise<void>;
 }
@@ -113,7 +112,7 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   consume(name: string, handle: (data: unknown[]) => Promise<void>): void {
     assertJobName(name);
     if (this.consumers.has(name)) throw new Error(`Queue ${name} is consumed twice`);
-    const consumer: Consumer = { name, handle, workerIds: [] };
+    const consumer: Consumer = { name, handle };
     this.consumers.set(name, consumer);
     if (this.boss) {
       this.registerConsumer(consumer).catch((error: Error) =>
@@ -123,26 +122,24 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Asks this instance's workers of queue `name` for jobs now rather than at their next poll:
-   * for a caller that has just queued some.
-   */
-  wake(name: string): void {
-    for (const id of this.consumers.get(name)?.workerIds ?? []) this.boss?.notifyWorker(id);
-  }
-
-  /**
    * Work that every instance does by itself, every `everyMs` while the queue runs, such as
    * draining an outbox (whatever it takes must be claimed in the database, as with FOR UPDATE
    * SKIP LOCKED, since every instance runs it): `run` resolves to whether more is waiting, and
    * then runs again at once. A failure (the database away) is a warning, once until a run
    * succeeds again; the next round retries. Stopped, with its current run awaited, before the
-   * job queue stops.
+   * job queue stops. `drain`, when given, resolves once what the runs left going in the
+   * background is done: awaited at shutdown, within the same grace as the jobs running.
    */
-  repeat(name: string, everyMs: number, run: () => Promise<boolean>): void {
+  repeat(
+    name: string,
+    everyMs: number,
+    run: () => Promise<boolean>,
+    drain?: () => Promise<void>,
+  ): void {
     assertJobName(name);
     if (this.repeated.has(name)) throw new Error(`Work ${name} is repeated twice`);
     if (this.stopping) throw new Error(`Work ${name} is repeated after the job queue stopped`);
-    const work: Repeated = { name, everyMs, run };
+    const work: Repeated = { name, everyMs, run, drain };
     this.repeated.set(name, work);
     if (this.boss) work.running = this.loop(work);
   }
@@ -226,7 +223,6 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
           if (jobs.length === CONSUMER_BATCH) boss.notifyWorker(id);
           await consumer.handle(jobs.map((job) => job.data));
         });
-        consumer.workerIds.push(id);
       }
     })());
   }
@@ -313,8 +309,12 @@ export class JobsService implements OnApplicationBootstrap, OnModuleDestroy {
     const boss = this.boss;
     if (!boss) return;
     this.idle.abort();
-    const stopped = Promise.all([...this.repeated.values()].map((work) => work.running))
-      .then(() => boss.stop({ graceful: true, timeout: STOP_GRACE_MS, wait: true }))
+    const repeated = [...this.repeated.values()];
+    const loopsStopped = Promise.all(repeated.map((work) => work.running));
+    const stopped = Promise.all([
+      loopsStopped.then(() => boss.stop({ graceful: true, timeout: STOP_GRACE_MS, wait: true })),
+      loopsStopped.then(() => Promise.all(repeated.map((work) => work.drain?.()))),
+    ])
       .then(() => true)
       .catch((error: Error) => {
         this.logger.warn(`stopping the job queue failed: ${error.message}`);

@@ -21,8 +21,11 @@ export const MAX_ATTEMPTS = 8;
 const DISPATCH_EVERY_MS = 250;
 /** Events fanned out per statement; a full batch means more wait, taken at once. */
 const DISPATCH_BATCH = 200;
-/** First attempts per job: sent side by side, and one pg-boss job rather than ten. */
-const DELIVERIES_PER_JOB = 10;
+/**
+ * First attempts an instance sends at once, at most: the dispatch takes no more events while
+ * this many are in flight (a dead receiver holds its attempts for the 10 s timeout).
+ */
+const MAX_IN_FLIGHT = 400;
 
 /**
  * How long a finished delivery (succeeded or failed) stays in its webhook's history: the
@@ -36,17 +39,21 @@ type AttemptJob = { deliveryIds: string[] } | { deliveryId: string };
 /**
  * Sends webhook deliveries. A change's event is written to the outbox in the change's transaction
  * (migrations 1764300000000, 1764700000000); every instance drains the outbox into deliveries,
- * with jobs of their first attempts (ten deliveries a job). Each attempt is in a job of the
- * `webhooks.deliver` queue, made by that dispatch or in the transaction of the failed attempt
- * before it, and taken by a worker of whichever instance is free. The worker claims the attempt
- * (so two workers never send it at once), sends it, and records the outcome: succeeded; or
- * retried after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8
- * attempts or on a target the rules refuse, failed, the webhook made inactive. Requests never
- * wait for it.
+ * claiming their first attempts, and sends those at once, in the background (a bounded number at
+ * a time). A later attempt is in a job of the `webhooks.deliver` queue, made in the transaction
+ * of the failed attempt before it, and taken by a worker of whichever instance is free, which
+ * claims it (so two workers never send it at once), sends it and records the outcome: succeeded;
+ * or retried after WEBHOOK_RETRY_BASE, doubling (5 s, 10 s, ... 320 s by default); or, after 8
+ * attempts or on a target the rules refuse, failed, the webhook made inactive. Every claim comes
+ * with a job due when it lapses, which sends again what an instance that died left claimed.
+ * Requests never wait for any of it.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnModuleInit {
   private readonly logger = new Logger('Webhooks');
+  /** First attempts this instance is sending, by the dispatch that claimed them. */
+  private readonly sending = new Set<Promise<void>>();
+  private inFlight = 0;
 
   constructor(
     private readonly jobs: JobsService,
@@ -56,7 +63,12 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   ) {}
 
   onModuleInit() {
-    this.jobs.repeat('webhooks.dispatch', DISPATCH_EVERY_MS, () => this.dispatch());
+    this.jobs.repeat(
+      'webhooks.dispatch',
+      DISPATCH_EVERY_MS,
+      () => this.dispatch(),
+      async () => void (await Promise.all(this.sending)),
+    );
     this.jobs.define('webhook-deliveries.purge', '15 * * * *', () =>
       this.webhooks.purgeFinished(DELIVERY_RETENTION_DAYS * 24 * 3600),
     );
@@ -69,19 +81,37 @@ export class WebhookDeliveryWorker implements OnModuleInit {
     );
   }
 
-  /** One batch of the outbox fanned out; this instance's workers woken for the new jobs. */
+  /**
+   * One batch of the outbox fanned out, its first attempts sent in the background. Resolves to
+   * whether more events may be waiting.
+   */
   async dispatch(): Promise<boolean> {
-    const { events, deliveries } = await this.webhooks.dispatchEvents(
-      DISPATCH_BATCH,
-      DELIVERIES_PER_JOB,
-    );
-    if (deliveries) this.jobs.wake(WEBHOOK_DELIVERY_QUEUE);
-    return events === DISPATCH_BATCH;
+    const limit = Math.min(DISPATCH_BATCH, MAX_IN_FLIGHT - this.inFlight);
+    if (limit <= 0) return false;
+    const { events, attempts } = await this.webhooks.dispatchEvents(limit);
+    if (attempts.length) {
+      this.inFlight += attempts.length;
+      const sent = this.deliver(attempts)
+        .catch((error: Error) =>
+          // Left claimed: the dispatch's job sends them again once the claim lapses.
+          this.logger.warn(`recording ${attempts.length} deliveries failed: ${error.message}`),
+        )
+        .finally(() => {
+          this.inFlight -= attempts.length;
+          this.sending.delete(sent);
+        });
+      this.sending.add(sent);
+    }
+    return events === limit;
   }
 
-  /** One attempt of each delivery: claimed together, sent side by side, recorded together. */
+  /** The next attempt of each of a job's deliveries, those that still have one due. */
   async attempt(deliveryIds: string[]): Promise<void> {
-    const claimed = await this.webhooks.claim(deliveryIds);
+    await this.deliver(await this.webhooks.claim(deliveryIds));
+  }
+
+  /** Claimed attempts sent side by side, and their outcomes recorded together. */
+  private async deliver(claimed: ClaimedAttempt[]): Promise<void> {
     // Each webhook's secret decrypted once for the batch, not once per delivery.
     const secrets = new Map<string, string>();
     const results = await Promise.all(claimed.map((attempt) => this.send(attempt, secrets)));

@@ -93,6 +93,25 @@ const WITHOUT_WAITING_FOR_DISK = `(SELECT set_config('synchronous_commit', 'off'
 /** How long a worker holds an attempt it claimed: the send's 10 s, and a margin. */
 const CLAIM_SECONDS = 30;
 
+/**
+ * A WITH item after `deliveries` (claimed attempts, by id): one job of them all, due when their
+ * claim lapses, none when there are none. Counting its rows makes it (a SELECT in WITH runs only
+ * when read).
+ */
+const SAFETY_NET = `safety_net AS (
+         SELECT schedule_webhook_attempts(array_agg(id), now() + make_interval(secs => $2))
+           FROM deliveries HAVING count(*) > 0)`;
+
+const attemptFromRow = (row: RawRow): ClaimedAttempt => ({
+  id: row.id as string,
+  webhookId: row.webhook_id as string,
+  eventId: row.event_id as string,
+  body: row.body as string,
+  attempts: row.attempts as number,
+  url: row.url as string,
+  secret: row.secret as Buffer,
+});
+
 /** Deliveries the purge deletes per statement. */
 const PURGE_BATCH = 5000;
 
@@ -197,46 +216,50 @@ export class WebhooksRepository {
   /**
    * Fans out up to `limit` events of the outbox (migration 1764700000000) and deletes them, in one
    * statement: a delivery to each active webhook of the owner that takes the event and existed
-   * when it happened, with the job of its first attempt, one job per `perJob` deliveries. The
-   * events are claimed with SKIP LOCKED, so instances dispatching at once take different ones,
-   * and each event is fanned out exactly once. In no particular order: deliveries are concurrent
-   * anyway, and the outbox needs no index on time. Resolves to the number of events taken and of
-   * deliveries made.
+   * when it happened, its first attempt claimed for the caller, who sends it at once. The events
+   * are claimed with SKIP LOCKED, so instances dispatching at once take different ones, and each
+   * event is fanned out exactly once. In no particular order: deliveries are concurrent anyway,
+   * and the outbox needs no index on time. Resolves to the number of events taken and the
+   * attempts to send.
+   *
+   * The same statement queues one job with all of them, due when their claim lapses: should the
+   * caller die before it records an outcome, that job sends again what is still pending then (see
+   * `claim`); otherwise it finds nothing to do. So a first attempt costs no job of its own, no
+   * claim of its own, and no round trip through the queue.
    *
    * Its commit does not wait for the disk either: lost to a crash, it takes its deliveries and
-   * jobs with it and leaves its events in the outbox (their own commits were durable), to be
+   * job with it and leaves its events in the outbox (their own commits were durable), to be
    * fanned out again, so an attempt already sent is sent again with the same `webhook-id`,
    * which at-least-once delivery allows. The creates' commits no longer wait behind its flush.
    */
-  async dispatchEvents(
-    limit: number,
-    perJob: number,
-  ): Promise<{ events: number; deliveries: number }> {
-    const row = await this.sql.one<{ events: number; deliveries: number }>(
+  async dispatchEvents(limit: number): Promise<{ events: number; attempts: ClaimedAttempt[] }> {
+    const rows = await this.sql.rows<RawRow>(
       `WITH events AS (
          DELETE FROM webhook_events WHERE id IN (
            SELECT id FROM webhook_events LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING id, user_id, entity_id, type, payload, created_at),
        deliveries AS (
          INSERT INTO webhook_deliveries (webhook_id, user_id, entity_id, event_id, type, payload,
-                                         created_at)
-         SELECT w.id, e.user_id, e.entity_id, e.id, e.type, e.payload, e.created_at
+                                         created_at, attempts, next_attempt_at, claimed_until)
+         SELECT w.id, e.user_id, e.entity_id, e.id, e.type, e.payload, e.created_at, 1, now(),
+                now() + make_interval(secs => $2)
            FROM events e
            JOIN webhooks w ON w.user_id = e.user_id AND w.active AND w.created_at <= e.created_at
                           AND (e.type = ANY (w.events) OR '*' = ANY (w.events))
-         RETURNING id),
-       jobs AS (
-         SELECT schedule_webhook_attempts(array_agg(id), now()) FROM (
-           SELECT id, (row_number() OVER () - 1) / $2 AS job FROM deliveries) numbered
-          GROUP BY job)
-       SELECT (SELECT count(*) FROM events)::int AS events,
-              (SELECT count(*) FROM deliveries)::int AS deliveries,
-              -- (a SELECT in WITH runs only when read: counting the jobs makes them)
-              (SELECT count(*) FROM jobs)::int AS jobs
-         FROM ${WITHOUT_WAITING_FOR_DISK}`,
-      [limit, perJob],
+         RETURNING id, webhook_id, event_id, payload),
+       ${SAFETY_NET}
+       SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM safety_net) AS jobs,
+              d.id, d.webhook_id, d.event_id, d.payload::text AS body, w.url, w.secret
+         FROM ${WITHOUT_WAITING_FOR_DISK}
+         LEFT JOIN (deliveries d JOIN webhooks w ON w.id = d.webhook_id) ON true`,
+      [limit, CLAIM_SECONDS],
     );
-    return row!;
+    return {
+      events: rows[0].events as number,
+      attempts: rows
+        .filter((row) => row.id !== null)
+        .map((row) => attemptFromRow({ ...row, attempts: 1 })),
+    };
   }
 
   /** The `webhook.test` event: one delivery to this webhook, and its first attempt's job. */
@@ -259,18 +282,25 @@ export class WebhooksRepository {
    * Claims the next attempt of each delivery for this worker, in one statement: it must be
    * pending, due, and not held by another worker (a claim lapses after CLAIM_SECONDS, so a worker
    * that died frees it). Deliveries with nothing to send (done, or another worker has them) are
-   * left out; those of an inactive webhook are failed instead.
+   * left out; those of an inactive webhook are failed instead. Like the dispatch, it queues the
+   * job that takes over what a dead worker leaves claimed, due when the claim lapses; the job
+   * of an attempt is not enough, since pg-boss retries a job whose worker died only once it
+   * expires, and finds it expired only at its next maintenance (minutes).
    */
   async claim(deliveryIds: string[]): Promise<ClaimedAttempt[]> {
     const rows = await this.sql.rows<RawRow>(
-      `UPDATE webhook_deliveries d
-          SET attempts = d.attempts + 1, claimed_until = now() + make_interval(secs => $2)
-         FROM webhooks w, ${WITHOUT_WAITING_FOR_DISK}
-        WHERE d.id = ANY ($1::uuid[]) AND w.id = d.webhook_id AND d.status = 'pending'
-          AND d.next_attempt_at <= now() + interval '1 second'
-          AND (d.claimed_until IS NULL OR d.claimed_until < now())
-        RETURNING d.id, d.webhook_id, d.event_id, d.payload::text AS body, d.attempts, w.url, w.secret,
-                  w.active`,
+      `WITH deliveries AS (
+         UPDATE webhook_deliveries d
+            SET attempts = d.attempts + 1, claimed_until = now() + make_interval(secs => $2)
+           FROM webhooks w
+          WHERE d.id = ANY ($1::uuid[]) AND w.id = d.webhook_id AND d.status = 'pending'
+            AND d.next_attempt_at <= now() + interval '1 second'
+            AND (d.claimed_until IS NULL OR d.claimed_until < now())
+          RETURNING d.id, d.webhook_id, d.event_id, d.payload::text AS body, d.attempts, w.url,
+                    w.secret, w.active),
+       ${SAFETY_NET}
+       SELECT d.*, (SELECT count(*) FROM safety_net) AS jobs
+         FROM deliveries d, ${WITHOUT_WAITING_FOR_DISK}`,
       [deliveryIds, CLAIM_SECONDS],
     );
     const inactive = rows.filter((row) => !row.active);
@@ -282,17 +312,7 @@ export class WebhooksRepository {
           error: 'the webhook is inactive',
         })),
       );
-    return rows
-      .filter((row) => row.active)
-      .map((row) => ({
-        id: row.id as string,
-        webhookId: row.webhook_id as string,
-        eventId: row.event_id as string,
-        body: row.body as string,
-        attempts: row.attempts as number,
-        url: row.url as string,
-        secret: row.secret as Buffer,
-      }));
+    return rows.filter((row) => row.active).map(attemptFromRow);
   }
 
   /** Records the outcomes of attempts that no attempt follows, in one statement. */
