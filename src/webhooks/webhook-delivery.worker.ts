@@ -28,6 +28,14 @@ const DISPATCH_BATCH = 200;
 const MAX_IN_FLIGHT = 400;
 
 /**
+ * Requests started in one go before the event loop gets a turn: starting one costs about 0.1 ms
+ * of the loop, and a whole batch at once would hold up the API's own requests (and their
+ * transactions, which hold their list's lock meanwhile) by as much as 20 ms.
+ */
+const SEND_CHUNK = 8;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
  * How long a finished delivery (succeeded or failed) stays in its webhook's history: the
  * `webhook-deliveries.purge` job deletes older ones, hourly, so the table does not grow forever.
  */
@@ -114,7 +122,12 @@ export class WebhookDeliveryWorker implements OnModuleInit {
   private async deliver(claimed: ClaimedAttempt[]): Promise<void> {
     // Each webhook's secret decrypted once for the batch, not once per delivery.
     const secrets = new Map<string, string>();
-    const results = await Promise.all(claimed.map((attempt) => this.send(attempt, secrets)));
+    const sends: Promise<AttemptResult>[] = [];
+    for (let i = 0; i < claimed.length; i++) {
+      if (i && i % SEND_CHUNK === 0) await yieldToIo();
+      sends.push(this.send(claimed[i], secrets));
+    }
+    const results = await Promise.all(sends);
     const done: FinalOutcome[] = [];
     const failed: FinalOutcome[] = [];
     const webhooksFailed: string[] = [];
