@@ -16,6 +16,7 @@ import { ExternalIdentities1764500000000 } from './migrations/1764500000000-Exte
 import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtScale';
 import { WebhookOutbox1764700000000 } from './migrations/1764700000000-WebhookOutbox';
 import { CheaperWebhookEvents1764800000000 } from './migrations/1764800000000-CheaperWebhookEvents';
+import { InlinableApiTime1764900000000 } from './migrations/1764900000000-InlinableApiTime';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   AdminAtScale1764600000000,
   WebhookOutbox1764700000000,
   CheaperWebhookEvents1764800000000,
+  InlinableApiTime1764900000000,
 ];
 
 export interface DatabaseSettings {
