@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { setTimeout as setTimer } from 'node:timers';
 import { Webhook } from 'standardwebhooks';
 import {
   resolveTarget,
@@ -21,10 +22,29 @@ export interface AttemptResult {
   refused?: boolean;
 }
 
+const timedOut = (): AttemptResult => ({
+  ok: false,
+  status: null,
+  error: `timed out: no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`,
+});
+
+/** What `work` resolves to, or undefined once `ms` have passed first. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => (timer = setTimer(() => resolve(undefined), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * One POST of a delivery: the Standard Webhooks headers and signature (by the `standardwebhooks`
  * library), the connection pinned to the address the target rules just checked, no redirects
- * followed (a 3xx is a failure), 10 seconds for the whole answer.
+ * followed (a 3xx is a failure), 10 seconds for the whole answer, the host's lookup included.
  */
 export async function sendDelivery(
   target: string,
@@ -34,9 +54,12 @@ export async function sendDelivery(
   rules: TargetRules,
 ): Promise<AttemptResult> {
   const url = new URL(target);
+  const startedAt = Date.now();
   let pinned;
   try {
-    pinned = await resolveTarget(url, rules);
+    // Within the 10 s too: the claim on this attempt (30 s) must outlast it, DNS included.
+    pinned = await within(resolveTarget(url, rules), DELIVERY_TIMEOUT_MS);
+    if (!pinned) return timedOut();
   } catch (error) {
     if (error instanceof TargetRefused)
       return {
@@ -78,14 +101,13 @@ export async function sendDelivery(
       });
       response.on('error', (error) => done({ ok: false, status: null, error: error.message }));
     });
-    const timer = setTimeout(() => {
-      outgoing.destroy();
-      done({
-        ok: false,
-        status: null,
-        error: `timed out: no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`,
-      });
-    }, DELIVERY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => {
+        outgoing.destroy();
+        done(timedOut());
+      },
+      DELIVERY_TIMEOUT_MS - (Date.now() - startedAt),
+    );
     outgoing.on('error', (error) =>
       done({ ok: false, status: null, error: `could not deliver: ${error.message}` }),
     );
