@@ -57,7 +57,7 @@ export async function sendDelivery(
   const startedAt = Date.now();
   let pinned;
   try {
-    // Within the 10 s too: the claim on this attempt (30 s) must outlast it, DNS included.
+    // Within the 10 s too: the claim on this attempt (20 s) must outlast it, DNS included.
     pinned = await within(resolveTarget(url, rules), DELIVERY_TIMEOUT_MS);
     if (!pinned) return timedOut();
   } catch (error) {

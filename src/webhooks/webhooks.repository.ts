@@ -90,8 +90,11 @@ const NEWEST_FIRST: SortSpec = {
  */
 const WITHOUT_WAITING_FOR_DISK = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
 
-/** How long a worker holds an attempt it claimed: the send's 10 s, and a margin. */
-const CLAIM_SECONDS = 30;
+/**
+ * How long a worker holds an attempt it claimed: the send's 10 s (DNS included), and a margin for
+ * a busy event loop. Also how soon what a dead instance left claimed is sent again.
+ */
+const CLAIM_SECONDS = 20;
 
 /**
  * A WITH item after `deliveries` (claimed attempts, by id): one job of them all, due when their
