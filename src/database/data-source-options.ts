@@ -17,6 +17,7 @@ import { AdminAtScale1764600000000 } from './migrations/1764600000000-AdminAtSca
 import { WebhookOutbox1764700000000 } from './migrations/1764700000000-WebhookOutbox';
 import { CheaperWebhookEvents1764800000000 } from './migrations/1764800000000-CheaperWebhookEvents';
 import { InlinableApiTime1764900000000 } from './migrations/1764900000000-InlinableApiTime';
+import { EventLookupAfterAnEvent1765000000000 } from './migrations/1765000000000-EventLookupAfterAnEvent';
 
 export const ENTITIES = [User, Session, RefreshToken, List, Task, AuditEntry];
 /** Listed explicitly (not globbed) so the same list works from src/, dist/ and jest. */
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   WebhookOutbox1764700000000,
   CheaperWebhookEvents1764800000000,
   InlinableApiTime1764900000000,
+  EventLookupAfterAnEvent1765000000000,
 ];
 
 export interface DatabaseSettings {
