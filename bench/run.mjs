@@ -3,9 +3,10 @@
 // and the bare baseline (bench/baseline/server.mjs), drives both with autocannon over loopback
 // and writes bench/results/latest.md. The last stdout line is the one-line summary. Scenarios:
 // get-one and list-page at every size, create and toggle (each against the baseline too), then
-// the API alone: deep-page, admin-users, login, and the change feed's delta polls (changes-idle,
-// changes-500). In full and quick runs (or with --wrk) the scenarios with a baseline run again
-// under wrk (1 thread, 32 connections), a second load generator, in the same alternating rounds.
+// the API alone: create and toggle with a webhook, deep-page, admin-users, login, and the change
+// feed's delta polls (changes-idle, changes-500). In full and quick runs (or with --wrk) the
+// scenarios with a baseline run again under wrk (1 thread, 32 connections), a second load
+// generator, in the same alternating rounds.
 // `--against=DIR` compares this build with DIR's instead (server CPU per request, alternating
 // rounds) and writes bench/results/ab.md; `--credentials` compares GET one by an API token and by
 // an external issuer's JWT with GET one by an access token, the same way (bench/results/credentials.md).
@@ -752,9 +753,12 @@ async function main() {
         writeRuns.map((scenario) => [scenario, writes[scenario]]),
         undefined,
       );
-      if (runs('create-webhook'))
-        await measureWebhook(api, db, writerToken, writes.create, measure, notes, async (name) => {
-          if (PROFILE) profiles.push(await writeProfile(api, name, profileDir));
+      for (const write of WEBHOOK_WRITES.filter((one) => runs(`${one.name}-webhook`)))
+        await measureWebhook(api, db, writerToken, write, writes[write.name], measure, notes, {
+          deliveryAlone: write === WEBHOOK_WRITES.find((one) => runs(`${one.name}-webhook`)),
+          profile: async (name) => {
+            if (PROFILE) profiles.push(await writeProfile(api, name, profileDir));
+          },
         });
       if (runs('deep-page')) {
         const deep = await findDeepPage(api, scaleToken, SETTINGS.deepPages);
@@ -819,11 +823,24 @@ async function main() {
 }
 
 /**
- * Issue 16: the API's create throughput with one active webhook subscribed (to a receiver in
- * this process that answers 204) against the same run with it inactive, in alternating rounds.
- * Delivery runs on the job queue, off the request path; the receiver counts what arrived.
+ * The write scenarios measured with a webhook (`create-webhook`, `toggle-webhook`), and the
+ * events the webhook takes: each request makes one (a toggle completes or reopens its task).
  */
-async function measureWebhook(api, db, token, create, measure, notes, profile) {
+const WEBHOOK_WRITES = [
+  { name: 'create', events: ['task.created'] },
+  { name: 'toggle', events: ['task.completed', 'task.updated'] },
+];
+
+/**
+ * Issue 16: the API's throughput on a write scenario with one active webhook subscribed (to a
+ * receiver in a process of its own that answers 204) against the same run with it inactive, in
+ * alternating rounds. Delivery runs off the request path; the receiver counts what arrived.
+ * `deliveryAlone`: also time the delivery side by itself (once per run is enough).
+ */
+async function measureWebhook(api, db, token, write, scenario, measure, notes, options) {
+  const { name } = write;
+  const { deliveryAlone, profile } = options;
+  const countWrites = () => countEvents(db, write.events);
   const receiver = await startReceiver();
   const vacuum = await autovacuumStandIn(db);
   const url = `${receiver.base}/hook`;
@@ -833,9 +850,9 @@ async function measureWebhook(api, db, token, create, measure, notes, profile) {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const made = await call('POST', '/api/me/webhooks', { url, events: ['task.created'] });
+  const made = await call('POST', '/api/me/webhooks', { url, events: write.events });
   if (made.status !== 201)
-    throw new Error(`create-webhook: POST /webhooks answered ${made.status}`);
+    throw new Error(`${name}-webhook: POST /webhooks answered ${made.status}`);
   const { id } = await made.json();
   const off = [];
   const on = [];
@@ -846,26 +863,26 @@ async function measureWebhook(api, db, token, create, measure, notes, profile) {
     const inactive = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: false });
       await vacuum();
-      const tasks = await countTasks(db);
+      const writes = await countWrites();
       await profile('discard');
       const before = cpu.sample();
-      off.push(await measure(api, 'create, webhook inactive', undefined, create, 'no baseline'));
-      cpu.add(offCpu, before, (await countTasks(db)) - tasks);
-      await profile(`create, webhook inactive (${off.at(-1).requests} measured)`);
+      off.push(await measure(api, `${name}, webhook inactive`, undefined, scenario, 'no baseline'));
+      cpu.add(offCpu, before, (await countWrites()) - writes);
+      await profile(`${name}, webhook inactive (${off.at(-1).requests} measured)`);
     };
     const active = async () => {
       await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
       await vacuum();
-      const tasks = await countTasks(db);
+      const writes = await countWrites();
       const delivered = await receiver.count();
       const before = cpu.sample();
-      on.push(await measure(api, 'create, 1 webhook', undefined, create, 'no baseline'));
+      on.push(await measure(api, `${name}, 1 webhook`, undefined, scenario, 'no baseline'));
       // The deliveries still queued when the round ends are its cost too: its CPU runs until
       // the receiver has them all.
-      const creates = (await countTasks(db)) - tasks;
-      await receiver.drain(delivered + creates);
-      cpu.add(onCpu, before, creates);
-      await profile(`create, 1 webhook (${on.at(-1).requests} measured)`);
+      const made = (await countWrites()) - writes;
+      await receiver.drain(delivered + made);
+      cpu.add(onCpu, before, made);
+      await profile(`${name}, 1 webhook (${on.at(-1).requests} measured)`);
     };
     // Each round measures both, each going first in half of the rounds: create slows down as
     // the writer's rows grow, which would otherwise count against whichever always runs second.
@@ -874,32 +891,34 @@ async function measureWebhook(api, db, token, create, measure, notes, profile) {
         await measureOne();
     }
     // Let the queue catch up, then see what arrived.
-    const created = on.reduce((sum, result) => sum + result.requests, 0);
-    await receiver.drain(created);
+    const measured = on.reduce((sum, result) => sum + result.requests, 0);
+    await receiver.drain(measured);
     const received = await receiver.count();
     const ratios = on.map((result, round) => (100 * result.rps) / off[round].rps);
     const ratio = median(ratios);
     notes.push(
-      `Webhooks: create with one active webhook subscribed ran at ${ratio.toFixed(0)}% of the same create with it inactive (median over the rounds of each round's ratio: ${ratios.map((r) => r.toFixed(0)).join(', ')}%; ${on.map((r) => r.rps.toFixed(0)).join('/')} vs ${off.map((r) => r.rps.toFixed(0)).join('/')} req/s); the receiver had ${received} deliveries for the ${created} measured creates of the active rounds (their warm-ups make more) when the bench went on.`,
+      `Webhooks: ${name} with one active webhook subscribed ran at ${ratio.toFixed(0)}% of the same ${name} with it inactive (median over the rounds of each round's ratio: ${ratios.map((r) => r.toFixed(0)).join(', ')}%; ${on.map((r) => r.rps.toFixed(0)).join('/')} vs ${off.map((r) => r.rps.toFixed(0)).join('/')} req/s); the receiver had ${received} deliveries for the ${measured} measured requests of the active rounds (their warm-ups make more) when the bench went on.`,
     );
-    await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
-    await profile('discard');
-    const alone = await measureDeliveryAlone(db, id, receiver, cpu);
-    await profile(`delivery alone (${alone.events} events)`);
-    notes.push(
-      `Webhooks, the delivery side alone: ${alone.events} events put straight into the outbox, CPU per event until the receiver had them all, in µs: ${alone.perEvent} (${alone.seconds.toFixed(1)} s).`,
-    );
-    log(`delivery alone, CPU µs/event: ${alone.perEvent}`);
-    const usOn = cpu.perCreate(onCpu);
-    const usOff = cpu.perCreate(offCpu);
+    if (deliveryAlone) {
+      await call('PATCH', `/api/me/webhooks/${id}`, { active: true });
+      await profile('discard');
+      const alone = await measureDeliveryAlone(db, id, receiver, cpu);
+      await profile(`delivery alone (${alone.events} events)`);
+      notes.push(
+        `Webhooks, the delivery side alone: ${alone.events} events put straight into the outbox, CPU per event until the receiver had them all, in µs: ${alone.perEvent} (${alone.seconds.toFixed(1)} s).`,
+      );
+      log(`delivery alone, CPU µs/event: ${alone.perEvent}`);
+    }
+    const usOn = cpu.perUnit(onCpu);
+    const usOff = cpu.perUnit(offCpu);
     const perProcess = Object.keys(usOn)
-      .map((name) => `${name} ${usOn[name].toFixed(0)} vs ${usOff[name].toFixed(0)}`)
+      .map((proc) => `${proc} ${usOn[proc].toFixed(0)} vs ${usOff[proc].toFixed(0)}`)
       .join(', ');
     notes.push(
-      `Webhooks: CPU per create, active vs inactive, in µs (the active rounds' until the receiver had their deliveries): ${perProcess}.`,
+      `Webhooks: CPU per ${name}, active vs inactive, in µs (the active rounds' until the receiver had their deliveries): ${perProcess}.`,
     );
     log(
-      `create with one webhook: ${ratio.toFixed(0)}% of create without; ${received}/${created} delivered; CPU µs/create ${perProcess}`,
+      `${name} with one webhook: ${ratio.toFixed(0)}% of ${name} without; ${received}/${measured} delivered; CPU µs/${name} ${perProcess}`,
     );
   } finally {
     await call('DELETE', `/api/me/webhooks/${id}`);
@@ -950,18 +969,27 @@ async function measureDeliveryAlone(db, webhookId, receiver, cpu) {
   const seconds = (Date.now() - started) / 1000;
   cpu.add(totals, before, OUTBOX_EVENTS);
   // (The bench itself only polls the receiver here.)
-  const perEvent = Object.entries(cpu.perCreate(totals))
+  const perEvent = Object.entries(cpu.perUnit(totals))
     .filter(([name]) => name !== 'bench')
     .map(([name, us]) => `${name} ${us.toFixed(0)}`)
     .join(', ');
   return { events: OUTBOX_EVENTS, perEvent, seconds };
 }
 
-const countTasks = async (db) =>
-  Number((await db.query('SELECT count(*)::int AS n FROM tasks')).rows[0].n);
+/** The writer's changes so far that made one of these events (each create or toggle makes one). */
+const countEvents = async (db, events) =>
+  Number(
+    (
+      await db.query(
+        `SELECT count(*)::int AS n FROM changes
+          WHERE user_id = (SELECT id FROM users WHERE email = $1) AND event = ANY ($2)`,
+        [dataset.WRITER_USER, events],
+      )
+    ).rows[0].n,
+  );
 
 /**
- * CPU time per create of each process that does the webhook path's work: the API, the receiver,
+ * CPU time per request of each process that does the webhook path's work: the API, the receiver,
  * and the PostgreSQL server (all its processes, summed: the API's pooled backends do the SQL).
  * Where a round's extra CPU goes, which req/s alone cannot tell on a shared 2-core machine.
  */
@@ -999,16 +1027,17 @@ function cpuAccount(pids) {
   });
   return {
     sample,
-    totals: () => ({ creates: 0, seconds: {} }),
-    add(totals, before, creates) {
-      totals.creates += creates;
+    totals: () => ({ count: 0, seconds: {} }),
+    /** What each process used since `before`, for `count` more requests (or events). */
+    add(totals, before, count) {
+      totals.count += count;
       for (const [name, seconds] of Object.entries(used(before, sample())))
         totals.seconds[name] = (totals.seconds[name] ?? 0) + seconds;
     },
-    /** µs of CPU per create (or event), by process. */
-    perCreate: (totals) =>
+    /** µs of CPU per request (or event), by process. */
+    perUnit: (totals) =>
       Object.fromEntries(
-        Object.entries(totals.seconds).map(([name, s]) => [name, (1e6 * s) / totals.creates]),
+        Object.entries(totals.seconds).map(([name, s]) => [name, (1e6 * s) / totals.count]),
       ),
   };
 }
