@@ -753,9 +753,10 @@ async function main() {
         writeRuns.map((scenario) => [scenario, writes[scenario]]),
         undefined,
       );
-      for (const write of WEBHOOK_WRITES.filter((one) => runs(`${one.name}-webhook`)))
+      const webhookWrites = WEBHOOK_WRITES.filter((one) => runs(`${one.name}-webhook`));
+      for (const write of webhookWrites)
         await measureWebhook(api, db, writerToken, write, writes[write.name], measure, notes, {
-          deliveryAlone: write === WEBHOOK_WRITES.find((one) => runs(`${one.name}-webhook`)),
+          deliveryAlone: write === webhookWrites[0],
           profile: async (name) => {
             if (PROFILE) profiles.push(await writeProfile(api, name, profileDir));
           },

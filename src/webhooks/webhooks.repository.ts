@@ -249,19 +249,18 @@ export class WebhooksRepository {
            FROM events e
            JOIN webhooks w ON w.user_id = e.user_id AND w.active AND w.created_at <= e.created_at
                           AND (e.type = ANY (w.events) OR '*' = ANY (w.events))
-         RETURNING id, webhook_id, event_id, payload),
+         RETURNING id, webhook_id, event_id, payload, attempts),
        ${SAFETY_NET}
        SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM safety_net) AS jobs,
-              d.id, d.webhook_id, d.event_id, d.payload::text AS body, w.url, w.secret
+              d.id, d.webhook_id, d.event_id, d.payload::text AS body, d.attempts, w.url,
+              w.secret
          FROM ${WITHOUT_WAITING_FOR_DISK}
          LEFT JOIN (deliveries d JOIN webhooks w ON w.id = d.webhook_id) ON true`,
       [limit, CLAIM_SECONDS],
     );
     return {
       events: rows[0].events as number,
-      attempts: rows
-        .filter((row) => row.id !== null)
-        .map((row) => attemptFromRow({ ...row, attempts: 1 })),
+      attempts: rows.filter((row) => row.id !== null).map(attemptFromRow),
     };
   }
 
